@@ -1,0 +1,48 @@
+"""Exceptions raised by the TikTok client; nothing from TikTokApi or Playwright escapes it."""
+
+from __future__ import annotations
+
+
+class TikTokError(Exception):
+    """Base class for every failure to collect a TikTok account."""
+
+    def __init__(self, username: str, message: str) -> None:
+        super().__init__(message)
+        self.username = username
+        self.message = message
+
+
+class AccountNotFound(TikTokError):
+    """TikTok has no such account, or it was banned (statusCode 10221 or 10202)."""
+
+
+class TikTokBlocked(TikTokError):
+    """TikTok answered with bot detection: a captcha, an empty body or an unusable payload."""
+
+    def __init__(self, username: str, message: str, retry_after: int) -> None:
+        super().__init__(username, message)
+        self.retry_after = retry_after
+
+
+class TikTokUnavailable(TikTokBlocked):
+    """The client cannot reach TikTok right now: the browser died or the cool-down is on."""
+
+
+class TikTokTimeout(TikTokError):
+    """TikTok did not answer within the service's deadline."""
+
+    def __init__(self, username: str, message: str, deadline: float) -> None:
+        super().__init__(username, message)
+        self.deadline = deadline
+
+
+class BrowserNotFound(TikTokError):
+    """No Chromium could be found to launch; the message says how to install one."""
+
+
+class RecordingNotFound(TikTokError):
+    """Replay mode is on and no cassette holds a recording for this request."""
+
+    def __init__(self, username: str, message: str, cassette: str) -> None:
+        super().__init__(username, message)
+        self.cassette = cassette
