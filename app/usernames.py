@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 
-# TikTok's in-app rule for setting a username: 2 to 24 characters, each a letter, a
-# digit, an underscore or a period ("Only letters, numbers, underscores, or periods are
-# allowed"). TikTok serves usernames back in lowercase, so lookups fold case.
+# TikTok's username editor accepts letters, digits, underscores and periods ("Only
+# letters, numbers, underscores, or periods are allowed") and 2 to 24 characters; some
+# users report a newer maximum of 30. This service looks up existing accounts, so it
+# admits up to 30 characters: a too-long name costs one not-found answer, while a too
+# strict rule would make a real account unreachable. The character rule is what keeps
+# a username safe inside TikTok's URLs and the browser's JavaScript.
+# NOTE: the 30-character maximum comes from user reports, not from TikTok's documentation.
 USERNAME_MIN_LENGTH = 2
-USERNAME_MAX_LENGTH = 24
-USERNAME_PATTERN = re.compile(r"[a-z0-9_.]+", re.ASCII)
+USERNAME_MAX_LENGTH = 30
+# Checked before lowercasing, because str.lower() maps some non-ASCII letters to ASCII
+# (the Kelvin sign U+212A becomes "k").
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.]+", re.ASCII)
 
 # TikTok user ids are decimal strings of a signed 64-bit integer (old accounts have
 # short ids, new ones 19 digits).
 USER_ID_PATTERN = re.compile(r"[0-9]{1,19}", re.ASCII)
+USER_ID_LIMIT = 2**63
 
 
 class InvalidUsername(ValueError):
@@ -25,19 +32,22 @@ class InvalidUsername(ValueError):
         self.reason = reason
 
 
+def strip_username(value: str) -> str:
+    """Return `value` without surrounding whitespace and one leading '@', case unchanged."""
+    return value.strip().removeprefix("@")
+
+
 def normalize_username(value: str) -> str:
     """Return the canonical form of a typed username: stripped, without '@', lowercase."""
-    username = value.strip()
-    username = username.removeprefix("@")
-    return username.lower()
+    return strip_username(value).lower()
 
 
 def validate_username(value: str) -> str:
     """Normalise `value` and raise InvalidUsername unless TikTok's rule admits it."""
-    username = normalize_username(value)
+    username = strip_username(value)
 
     if not username:
-        raise InvalidUsername(value, "it is empty; send a username such as 'realmadrid'")
+        raise InvalidUsername(value, "it is empty; send a username such as 'zg.520'")
 
     if len(username) < USERNAME_MIN_LENGTH or len(username) > USERNAME_MAX_LENGTH:
         raise InvalidUsername(
@@ -49,13 +59,13 @@ def validate_username(value: str) -> str:
     if not USERNAME_PATTERN.fullmatch(username):
         raise InvalidUsername(
             value,
-            "TikTok usernames contain only letters, digits, '_' and '.' "
-            "(an optional leading '@' is removed)",
+            "TikTok usernames contain only ASCII letters, digits, '_' and '.' "
+            "(one leading '@' and surrounding spaces are removed)",
         )
 
-    return username
+    return username.lower()
 
 
 def is_user_id(reference: str) -> bool:
     """Return whether a path reference has the shape of a numeric TikTok user id."""
-    return USER_ID_PATTERN.fullmatch(reference) is not None and int(reference) < 2**63
+    return USER_ID_PATTERN.fullmatch(reference) is not None and int(reference) < USER_ID_LIMIT

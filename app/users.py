@@ -1,0 +1,183 @@
+"""The users resource: collect a TikTok account with POST, read it back with GET.
+
+`<ref>` in a path is a username or TikTok's numeric user id:
+
+- `@name` is always a username, even when `name` is all digits (`@123456`);
+- an all-digit ref is looked up as a user id first and then as a username;
+- anything else is a username, matched case-insensitively after removing spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, request, url_for
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import tiktok
+from app.collection import count_snapshots, store_profile
+from app.db import get_session
+from app.errors import Problem
+from app.models import TikTokUser, UserSnapshot
+from app.schemas import CollectRequest, SnapshotList, SnapshotResource, UserResource
+from app.usernames import InvalidUsername, is_user_id, validate_username
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("users", __name__, url_prefix="/tiktok_users")
+
+
+@bp.post("")
+def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Collect a TikTok account by username: 201 with Location when new, 200 when refreshed."""
+    body = parse_collect_request()
+    username = check_username(body.tiktok_username)
+
+    logger.info("Collecting username %s", username)
+    profile = tiktok.get_client().fetch_profile(username)
+
+    session = get_session()
+    collection = store_profile(session, profile)
+    user = collection.user
+
+    resource = UserResource.from_user(user, count_snapshots(session, user.id))
+    location = url_for("users.get_user", ref=str(user.id))
+
+    if collection.created:
+        return resource.model_dump(mode="json"), 201, {"Location": location}
+
+    return resource.model_dump(mode="json"), 200, {"Content-Location": location}
+
+
+@bp.get("/<ref>")
+def get_user(ref: str) -> dict[str, Any]:
+    """Return a stored account by username (with or without '@', any case) or numeric id."""
+    session = get_session()
+    user = find_user(session, ref)
+
+    return UserResource.from_user(user, count_snapshots(session, user.id)).model_dump(mode="json")
+
+
+@bp.get("/<ref>/snapshots")
+def list_snapshots(ref: str) -> dict[str, Any]:
+    """List every snapshot of a stored account's counts, oldest first."""
+    session = get_session()
+    user = find_user(session, ref)
+
+    snapshots = session.scalars(
+        select(UserSnapshot)
+        .where(UserSnapshot.user_id == user.id)
+        .order_by(UserSnapshot.collected_at, UserSnapshot.id)
+    )
+    resource = SnapshotList(
+        user_id=str(user.id),
+        snapshots=[SnapshotResource.from_snapshot(snapshot) for snapshot in snapshots],
+    )
+    return resource.model_dump(mode="json")
+
+
+def parse_collect_request() -> CollectRequest:
+    """Parse the POST body, raising a problem for each way it can be wrong."""
+    if not request.is_json:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"The body has Content-Type {request.content_type or '(none)'!r}; send "
+            '{"tiktok_username": "<username>"} as application/json.',
+        )
+
+    try:
+        return CollectRequest.model_validate_json(request.get_data())
+    except ValidationError as error:
+        raise request_problem(error) from None
+
+
+def request_problem(error: ValidationError) -> Problem:
+    """Translate pydantic's errors: 400 for a body that is not a JSON object, else 422."""
+    first = error.errors(include_url=False)[0]
+    kind = first["type"]
+    field = ".".join(str(part) for part in first["loc"])
+    example = '{"tiktok_username": "zg.520"}'
+
+    if kind == "json_invalid":
+        return Problem(
+            400,
+            "invalid-request",
+            "Invalid request",
+            f"The body is not valid JSON ({first['msg']}); send {example}.",
+        )
+    if kind == "model_type":
+        return Problem(
+            400,
+            "invalid-request",
+            "Invalid request",
+            f"The body is JSON but not an object; send {example}.",
+        )
+    if kind == "missing":
+        detail = f"The field '{field}' is missing; send {example}."
+    elif kind == "extra_forbidden":
+        detail = f"The field '{field}' is not accepted; send only {example}."
+    else:
+        detail = f"The field '{field}' is invalid ({first['msg']}); send {example}."
+
+    return Problem(422, "invalid-request", "Invalid request", detail)
+
+
+def check_username(value: str) -> str:
+    """Validate a requested username, raising a 422 problem that says what is wrong."""
+    try:
+        return validate_username(value)
+    except InvalidUsername as error:
+        raise username_problem(value, error) from None
+
+
+def username_problem(value: str, error: InvalidUsername) -> Problem:
+    """Return the 422 problem for a username that breaks TikTok's rule."""
+    return Problem(
+        422,
+        "invalid-username",
+        "Invalid TikTok username",
+        f"The username {value!r} is invalid: {error.reason}.",
+        username=value,
+    )
+
+
+def find_user(session: Session, ref: str) -> TikTokUser:
+    """Find a stored account by the path reference, raising a 404 problem when none is stored."""
+    if is_user_id(ref):
+        user = session.get(TikTokUser, int(ref))
+        if user is not None:
+            return user
+
+    try:
+        username = validate_username(ref)
+    except InvalidUsername as error:
+        if is_user_id(ref):
+            raise not_stored_problem(ref, None) from None
+        raise username_problem(ref, error) from None
+
+    user = session.scalars(select(TikTokUser).where(TikTokUser.username == username)).first()
+    if user is None:
+        raise not_stored_problem(ref, username)
+
+    return user
+
+
+def not_stored_problem(ref: str, username: str | None) -> Problem:
+    """Return the 404 problem for a reference that matches no stored account."""
+    if username is None:
+        fix = "collect the account by its username with POST /tiktok_users"
+    else:
+        fix = f'collect it with POST /tiktok_users {{"tiktok_username": "{username}"}}'
+
+    return Problem(
+        404,
+        "not-found",
+        "TikTok user not stored",
+        f"No stored account has the id or username {ref!r}; {fix}.",
+        username=username,
+    )
