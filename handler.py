@@ -1,0 +1,191 @@
+"""AWS Lambda entry point: API Gateway and ALB events into the Flask app through apig-wsgi.
+
+The app, and with it the TikTok client and its Chromium, is created once per container
+when Lambda imports this module. Warm invocations reuse both. Chromium starts on the
+first POST, so a container that only serves GETs never launches it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
+from urllib.parse import unquote
+
+from apig_wsgi import make_lambda_handler
+from sqlalchemy import URL
+
+from app import create_app
+
+logger = logging.getLogger(__name__)
+
+# Environment variables that hold the ARN (or name) of a Secrets Manager secret, and the
+# variable that the app reads the secret's value from. A variable that is already set
+# wins, so `sam local` and tests can pass values directly.
+SECRET_VARIABLES = {
+    "DATABASE_URL_SECRET_ARN": "DATABASE_URL",
+    "TIKTOK_MS_TOKEN_SECRET_ARN": "TIKTOK_MS_TOKEN",
+}
+
+# API Gateway's catch-all stage for HTTP APIs. It is served at the root of the invoke
+# URL, so its name never appears in the request path.
+DEFAULT_STAGE = "$default"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def load_secrets(environ: MutableMapping[str, str], client: Any = None) -> None:
+    """Copy the values of the Secrets Manager secrets named in `environ` into `environ`.
+
+    Runs once per container, before the app reads its settings, so the values are never
+    part of the function's configuration. `client` is a boto3 Secrets Manager client
+    (default: one for the function's region).
+    """
+    pending = {
+        arn_variable: target
+        for arn_variable, target in SECRET_VARIABLES.items()
+        if environ.get(arn_variable) and not environ.get(target)
+    }
+    if not pending:
+        return
+
+    # boto3 is imported here, not at the top, because most cold starts never need it.
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if client is None:
+        client = boto3.client("secretsmanager")
+
+    for arn_variable, target in pending.items():
+        secret_id = environ[arn_variable]
+        started = time.perf_counter()
+
+        try:
+            secret = client.get_secret_value(SecretId=secret_id)["SecretString"]
+        except (BotoCoreError, ClientError):
+            logger.exception("Reading secret %s for %s failed", secret_id, target)
+            raise
+
+        environ[target] = database_url(secret) if target == "DATABASE_URL" else secret
+        logger.info(
+            "Read %s from secret %s in %.3f s",
+            target,
+            secret_id,
+            time.perf_counter() - started,
+        )
+
+
+def database_url(secret: str) -> str:
+    """Return a SQLAlchemy URL from a database secret.
+
+    The secret is either the URL itself or the JSON object that RDS and Secrets Manager
+    store for a database user (username, password, host, port, dbname).
+    """
+    try:
+        fields = json.loads(secret)
+    except json.JSONDecodeError:
+        return secret.strip()
+
+    if not isinstance(fields, dict):
+        raise ValueError(
+            "the database secret must be a URL or a JSON object with "
+            "username, password, host, port and dbname"
+        )
+
+    missing = [name for name in ("username", "password", "host") if not fields.get(name)]
+    if missing:
+        raise ValueError(f"the database secret has no {', '.join(missing)}")
+
+    url = URL.create(
+        "postgresql+pg8000",
+        username=fields["username"],
+        password=fields["password"],
+        host=fields["host"],
+        port=int(fields.get("port") or 5432),
+        database=fields.get("dbname") or "postgres",
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def split_stage(event: dict[str, Any], path_info: str) -> tuple[str, str]:
+    """Return (SCRIPT_NAME, PATH_INFO) for `event`, so URLs the app builds keep the stage.
+
+    - HTTP API, payload 2.0: a named stage is the first segment of rawPath, and the
+      `$default` stage has no segment.
+    - REST API, payload 1.0: `path` has no stage, and `requestContext.path` is the stage
+      (or a custom domain's base path) followed by `path`.
+    - ALB: no prefix.
+    """
+    context = event.get("requestContext") or {}
+
+    if "elb" in context:
+        return "", path_info
+
+    if event.get("version") == "2.0":
+        stage = context.get("stage") or DEFAULT_STAGE
+        prefix = f"/{stage}"
+        if stage != DEFAULT_STAGE and (path_info == prefix or path_info.startswith(prefix + "/")):
+            return prefix, path_info[len(prefix) :]
+        return "", path_info
+
+    # NOTE: an HTTP API that sends payload 1.0 from a named stage puts the stage in both
+    # paths (not checked on AWS), so no prefix is found and the routes do not match.
+    full_path = unquote(context.get("path") or "", encoding="iso-8859-1")
+    if full_path != path_info and full_path.endswith(path_info):
+        return full_path[: len(full_path) - len(path_info)], path_info
+    return "", path_info
+
+
+def mount_at_stage(wsgi_app: WSGIApp) -> WSGIApp:
+    """Wrap `wsgi_app` so that it sees the stage prefix as SCRIPT_NAME.
+
+    apig-wsgi 2.20 always sets SCRIPT_NAME to "", so without this a `Location` header
+    built with `url_for` would drop the stage.
+    """
+
+    def app_at_stage(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        script_name, path_info = split_stage(environ["apig_wsgi.full_event"], environ["PATH_INFO"])
+        environ["SCRIPT_NAME"] = script_name
+        environ["PATH_INFO"] = path_info
+        return wsgi_app(environ, start_response)
+
+    return app_at_stage
+
+
+def create_handler(app: WSGIApp) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Return the Lambda handler that serves `app` behind API Gateway or an ALB."""
+    # binary_support is left to apig-wsgi's default for each event kind: on for HTTP API
+    # payload 2.0 and ALB, off for REST API payload 1.0. Where it is on, bodies whose
+    # Content-Type starts with one of apig-wsgi's text prefixes (text/, application/json,
+    # application/problem+json, application/vnd.api+json) are sent as text, not base64.
+    serve = make_lambda_handler(mount_at_stage(app))
+    cold = True
+
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal cold
+
+        if cold:
+            cold = False
+            logger.info(
+                "Cold start: first invocation %s on this container",
+                getattr(context, "aws_request_id", "-"),
+            )
+
+        return serve(event, context)
+
+    return lambda_handler
+
+
+# Lambda runs everything below once per container, at import (the init phase).
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+_init_started = time.perf_counter()
+
+load_secrets(os.environ)
+app = create_app()
+lambda_handler = create_handler(app)
+
+logger.info("Cold start: app created in %.3f s", time.perf_counter() - _init_started)
