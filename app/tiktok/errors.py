@@ -46,3 +46,7 @@ class RecordingNotFound(TikTokError):
     def __init__(self, username: str, message: str, cassette: str) -> None:
         super().__init__(username, message)
         self.cassette = cassette
+
+
+class UsernameRejected(TikTokError):
+    """The username breaks TikTok's rule, so it was never sent to TikTok."""

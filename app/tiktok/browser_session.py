@@ -1,0 +1,233 @@
+"""One Chromium with TikTokApi sessions on one browser context, owned by one event loop.
+
+Everything here runs on the client's event loop thread: Playwright objects belong to
+the loop that created them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from playwright.async_api import Browser, BrowserContext, Playwright
+from playwright.async_api import Error as PlaywrightError
+from TikTokApi import TikTokApi
+from TikTokApi.api.user import User
+from TikTokApi.exceptions import (
+    EmptyResponseException,
+    InvalidJSONException,
+    InvalidResponseException,
+)
+from TikTokApi.stealth import stealth_async
+
+from app.tiktok.browser import CHROMIUM_ARGS, find_browser
+from app.tiktok.cassettes import CassetteLibrary
+from app.tiktok.errors import RecordingNotFound
+from app.tiktok.parser import PayloadBlocked
+from app.tiktok.recorder import Recorder
+from app.tiktok.replay import ReplayRouter
+from app.tiktok.settings import TikTokSettings
+
+logger = logging.getLogger(__name__)
+
+TIKTOK_URL = "https://www.tiktok.com"
+PROFILE_URL = TIKTOK_URL + "/@{username}"
+
+# Milliseconds Playwright waits for a navigation (TikTokApi's first page, profile pages).
+NAVIGATION_TIMEOUT_MS = 20_000
+
+# TikTokApi logs whole response bodies at ERROR; its records go to this logger, with
+# msToken values masked and long messages cut.
+LIBRARY_LOGGER_NAME = "app.tiktok.tiktokapi"
+LIBRARY_MESSAGE_LIMIT = 300
+_MS_TOKEN = re.compile(r"(msToken=)[^&\s'\"]+")
+
+# msToken sent during replay, so TikTokApi skips its wait for TikTok to set the cookie.
+REPLAY_MS_TOKEN = "replay"
+
+
+class SessionDied(Exception):
+    """Chromium or the TikTokApi session is gone; the session must be relaunched."""
+
+
+class _LibraryLogFilter(logging.Filter):
+    """Mask msToken values and cut TikTokApi's long messages (it logs whole bodies)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = _MS_TOKEN.sub(r"\1***", record.getMessage())
+        if len(message) > LIBRARY_MESSAGE_LIMIT:
+            message = message[:LIBRARY_MESSAGE_LIMIT] + f"... ({len(message)} characters)"
+        record.msg = message
+        record.args = None
+        return True
+
+
+def _configure_library_logger(api: TikTokApi) -> None:
+    # TikTokApi adds a StreamHandler to its logger on every instance; drop it, so the
+    # records go through the application's own logging configuration once.
+    for handler in list(api.logger.handlers):
+        api.logger.removeHandler(handler)
+    if not any(isinstance(f, _LibraryLogFilter) for f in api.logger.filters):
+        api.logger.addFilter(_LibraryLogFilter())
+
+
+class BrowserSession:
+    """Chromium, its browser context (with replay or recording routes) and TikTokApi."""
+
+    def __init__(self, settings: TikTokSettings, on_launch: Callable[[], None]) -> None:
+        self.settings = settings
+        self.api: TikTokApi | None = None
+        self.browser: Browser | None = None
+        self.context: BrowserContext | None = None
+        self.router: ReplayRouter | None = None
+        self.recorder: Recorder | None = None
+        self.crashed = False
+        self.closing = False
+        self._on_launch = on_launch
+        self._user_type: type[User] | None = None
+
+    async def start(self) -> None:
+        """Launch Chromium and open TikTokApi's sessions on TikTok's start page."""
+        api = TikTokApi(logging_level=logging.WARNING, logger_name=LIBRARY_LOGGER_NAME)
+        _configure_library_logger(api)
+        self.api = api
+
+        # TikTokApi stores the instance in a class attribute (User.parent), shared by
+        # every TikTokApi in the process; a subclass binds users to this instance.
+        self._user_type = type("SessionUser", (User,), {"parent": api})
+
+        ms_token = self.settings.ms_token
+        if ms_token is None and self.settings.replay:
+            ms_token = REPLAY_MS_TOKEN
+
+        await api.create_sessions(
+            num_sessions=self.settings.sessions,
+            headless=self.settings.headless,
+            ms_tokens=[ms_token] if ms_token else None,
+            starting_url=TIKTOK_URL,
+            browser_context_factory=self._create_context,
+            timeout=NAVIGATION_TIMEOUT_MS,
+        )
+
+    async def _create_context(self, playwright: Playwright) -> BrowserContext:
+        """Launch Chromium and return a context with routes installed before any page."""
+        executable = find_browser(playwright.chromium.executable_path, self.settings.browser_path)
+        logger.info("Launching Chromium at %s (headless=%s)", executable, self.settings.headless)
+
+        self.browser = await playwright.chromium.launch(
+            executable_path=executable,
+            headless=self.settings.headless,
+            args=list(CHROMIUM_ARGS),
+        )
+        self._on_launch()
+        self.browser.on("disconnected", self._on_disconnected)
+
+        proxy = {"server": self.settings.proxy} if self.settings.proxy else None
+        context = await self.browser.new_context(proxy=proxy, service_workers="block")
+
+        if self.settings.cassettes is not None:
+            self.router = ReplayRouter(self._load_cassettes(self.settings.cassettes))
+            await self.router.install(context)
+        if self.settings.record_to is not None:
+            self.recorder = Recorder(self.settings.record_to)
+            self.recorder.install(context)
+
+        self.context = context
+        return context
+
+    @staticmethod
+    def _load_cassettes(location: Path) -> CassetteLibrary:
+        try:
+            return CassetteLibrary(location)
+        except (OSError, ValueError) as error:
+            raise RecordingNotFound(
+                "", f"the cassettes at {location} cannot be loaded: {error}", str(location)
+            ) from None
+
+    def _on_disconnected(self, _browser: Browser) -> None:
+        if not self.crashed and not self.closing:
+            logger.warning("Chromium disconnected; it will be relaunched on the next fetch")
+        self.crashed = True
+
+    async def fetch_user_detail(self, username: str) -> object:
+        """Call TikTok's user-detail API; return its body, or None when it sent none.
+
+        TikTokApi 7.3.3 raises KeyError or TypeError on bodies it cannot read, after
+        storing the body in `as_dict` when it got one (not for empty or non-JSON bodies).
+        """
+        if self.crashed or self._user_type is None:
+            raise SessionDied("Chromium is not running")
+
+        user = self._user_type(username=username)
+        try:
+            return await user.info()
+        except (KeyError, TypeError) as error:
+            logger.info("TikTokApi could not read the user detail of %s: %r", username, error)
+        except (EmptyResponseException, InvalidJSONException, InvalidResponseException) as error:
+            logger.info("TikTok sent an unusable user detail for %s: %s", username, error.message)
+        except PlaywrightError as error:
+            raise SessionDied(f"Playwright failed: {error.message}") from None
+        except Exception as error:
+            # TikTokApi 7.3.3 raises bare Exception when no session is left alive
+            # ("No valid sessions available") or a page could not sign the URL.
+            if type(error) is not Exception:
+                raise
+            raise SessionDied(f"TikTokApi failed: {error}") from None
+
+        return getattr(user, "as_dict", None)
+
+    async def fetch_profile_page(self, username: str) -> str:
+        """Load `https://www.tiktok.com/@<username>` in a new page and return its HTML.
+
+        A new page keeps TikTokApi's signing page untouched. Raises PayloadBlocked when
+        the page does not load while Chromium is alive, SessionDied when it is not.
+        """
+        if self.crashed or self.context is None:
+            raise SessionDied("Chromium is not running")
+
+        url = PROFILE_URL.format(username=quote(username, safe=""))
+        try:
+            page = await self.context.new_page()
+        except PlaywrightError as error:
+            raise SessionDied(f"could not open a page: {error.message}") from None
+
+        try:
+            await stealth_async(page)
+            response = await page.goto(
+                url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
+            )
+            if response is None:
+                raise PayloadBlocked("the profile page sent no response")
+            return await response.text()
+        except PlaywrightError as error:
+            if self.crashed or self.browser is None or not self.browser.is_connected():
+                raise SessionDied(f"Chromium died loading {url}: {error.message}") from None
+            raise PayloadBlocked(f"the profile page failed to load: {error.message}") from None
+        finally:
+            await self._close_page(page)
+
+    @staticmethod
+    async def _close_page(page: object) -> None:
+        try:
+            await page.close()  # type: ignore[attr-defined]
+        except PlaywrightError as error:
+            logger.debug("Closing a profile page failed: %s", error.message)
+
+    async def close(self) -> None:
+        """Close the pages, the browser context, Chromium and Playwright; never raises."""
+        self.closing = True
+        if self.router is not None:
+            self.router.cancel_delays()
+
+        if self.browser is not None:
+            try:
+                await self.browser.close()
+            except PlaywrightError as error:
+                logger.debug("Closing Chromium failed: %s", error.message)
+
+        # Closes TikTokApi's pages and stops Playwright; it logs and swallows its errors.
+        if self.api is not None:
+            await self.api.close_sessions()

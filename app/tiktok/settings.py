@@ -1,0 +1,129 @@
+"""Settings of the TikTok client, read from TIKTOK_* environment variables."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# API Gateway ends every integration after 29 s, so a fetch must give up before that.
+DEFAULT_DEADLINE = 25.0
+DEFAULT_BREAKER_THRESHOLD = 5
+DEFAULT_BREAKER_COOLDOWN = 60.0
+
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class InvalidSetting(ValueError):
+    """An environment variable of the TikTok client holds a value it cannot use."""
+
+    def __init__(self, name: str, value: str, expected: str) -> None:
+        super().__init__(f"invalid {name}={value!r}: expected {expected}")
+        self.name = name
+        self.value = value
+
+
+@dataclass(frozen=True)
+class TikTokSettings:
+    """How the TikTok client launches Chromium and where it gets TikTok's answers."""
+
+    ms_token: str | None = field(default=None, repr=False)
+    sessions: int = 1
+    headless: bool = True
+    deadline: float = DEFAULT_DEADLINE
+    proxy: str | None = None
+    browser_path: str | None = None
+    cassettes: Path | None = None
+    record_to: Path | None = None
+    breaker_threshold: int = DEFAULT_BREAKER_THRESHOLD
+    breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
+
+    def __post_init__(self) -> None:
+        if self.sessions < 1:
+            raise InvalidSetting("TIKTOK_SESSIONS", str(self.sessions), "an integer of 1 or more")
+
+        if self.deadline <= 0:
+            raise InvalidSetting("TIKTOK_DEADLINE", str(self.deadline), "seconds above 0")
+
+        if self.breaker_threshold < 1:
+            raise InvalidSetting(
+                "TIKTOK_BREAKER_THRESHOLD", str(self.breaker_threshold), "an integer of 1 or more"
+            )
+
+        if self.breaker_cooldown < 0:
+            raise InvalidSetting(
+                "TIKTOK_BREAKER_COOLDOWN", str(self.breaker_cooldown), "seconds of 0 or more"
+            )
+
+    @property
+    def replay(self) -> bool:
+        """Whether TikTok's answers come from cassettes instead of the network."""
+        return self.cassettes is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> TikTokSettings:
+        """Build settings from TIKTOK_* variables; unset or empty ones keep their default."""
+        return cls(
+            ms_token=_text(environ, "TIKTOK_MS_TOKEN"),
+            sessions=_integer(environ, "TIKTOK_SESSIONS", 1),
+            headless=_boolean(environ, "TIKTOK_HEADLESS", True),
+            deadline=_seconds(environ, "TIKTOK_DEADLINE", DEFAULT_DEADLINE),
+            proxy=_text(environ, "TIKTOK_PROXY"),
+            browser_path=_text(environ, "TIKTOK_BROWSER_PATH"),
+            cassettes=_path(environ, "TIKTOK_CASSETTES"),
+            record_to=_path(environ, "TIKTOK_RECORD"),
+            breaker_threshold=_integer(
+                environ, "TIKTOK_BREAKER_THRESHOLD", DEFAULT_BREAKER_THRESHOLD
+            ),
+            breaker_cooldown=_seconds(environ, "TIKTOK_BREAKER_COOLDOWN", DEFAULT_BREAKER_COOLDOWN),
+        )
+
+
+def _text(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = _text(environ, name)
+    return Path(value) if value else None
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _text(environ, name)
+    if value is None:
+        return default
+
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidSetting(name, value, "an integer") from None
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = _text(environ, name)
+    if value is None:
+        return default
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidSetting(name, value, "a number of seconds") from None
+
+    if not math.isfinite(seconds):
+        raise InvalidSetting(name, value, "a finite number of seconds")
+    return seconds
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _text(environ, name)
+    if value is None:
+        return default
+
+    if value.lower() in _TRUE_WORDS:
+        return True
+    if value.lower() in _FALSE_WORDS:
+        return False
+    raise InvalidSetting(name, value, "true or false")
