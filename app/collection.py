@@ -30,9 +30,12 @@ logger = logging.getLogger(__name__)
 # another claims. Each collision is retried as a fresh transaction.
 MAX_ATTEMPTS = 5
 
-# SQLSTATE codes of Postgres transactions that failed only because of a concurrent one:
-# serialization_failure and deadlock_detected.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# SQLSTATE codes of Postgres statements that failed only because of a concurrent
+# transaction: unique_violation, serialization_failure and deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+
+# sqlite3 reports a unique violation only in its message text.
+SQLITE_UNIQUE_VIOLATION = "UNIQUE constraint failed"
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,13 @@ def store_profile(session: Session, profile: Profile) -> Collection:
 
 def is_race(error: BaseException) -> bool:
     """Return whether `error` comes from a concurrent transaction and a retry can succeed."""
-    if isinstance(error, IntegrityError):
+    if not isinstance(error, DBAPIError):
+        return False
+    if _sqlstate(error) in RETRYABLE_SQLSTATES:
         return True
-    if isinstance(error, DBAPIError):
-        return _sqlstate(error) in RETRYABLE_SQLSTATES
-    return False
+    return isinstance(error, IntegrityError) and str(error.orig).startswith(
+        SQLITE_UNIQUE_VIOLATION
+    )
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

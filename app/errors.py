@@ -22,6 +22,7 @@ from app.tiktok.errors import (
     TikTokError,
     TikTokTimeout,
     TikTokUnavailable,
+    UsernameRejected,
 )
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,15 @@ def tiktok_problem(error: TikTokError) -> Problem:
             "TikTok account not found",
             f"TikTok has no account named '{username}' (it does not exist or was banned); "
             "check the spelling.",
+            username=username,
+        )
+
+    if isinstance(error, UsernameRejected):
+        return Problem(
+            422,
+            "invalid-username",
+            "Invalid TikTok username",
+            f"The username {username!r} is invalid: {error.message}.",
             username=username,
         )
 
