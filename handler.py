@@ -53,7 +53,8 @@ def load_secrets(environ: MutableMapping[str, str], client: Any = None) -> None:
     if not pending:
         return
 
-    # boto3 is imported here, not at the top, because most cold starts never need it.
+    # boto3 is imported only when a secret is named: it is installed in the Lambda image
+    # (infra/requirements-lambda.txt), not with the app's own dependencies.
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
