@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from apig_wsgi import make_lambda_handler
+from flask import Flask
 from sqlalchemy import URL
 
-from app import create_app
+from app import create_app, db
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ SECRET_VARIABLES = {
 # API Gateway's catch-all stage for HTTP APIs. It is served at the root of the invoke
 # URL, so its name never appears in the request path.
 DEFAULT_STAGE = "$default"
+
+# Key of a direct invocation (`aws lambda invoke`) that runs a maintenance command
+# instead of an HTTP request. API Gateway and ALB build their events themselves, so no
+# HTTP client can send it.
+COMMAND_KEY = "command"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -157,7 +163,21 @@ def mount_at_stage(wsgi_app: WSGIApp) -> WSGIApp:
     return app_at_stage
 
 
-def create_handler(app: WSGIApp) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def run_command(app: Flask, command: str) -> dict[str, Any]:
+    """Run a maintenance command from a direct invocation and return its result.
+
+    `migrate` applies the Alembic migrations to the app's database. Run inside the
+    function, it reaches a database in a private subnet without a bastion host.
+    """
+    if command != "migrate":
+        raise ValueError(f"unknown command {command!r}: the only command is 'migrate'")
+
+    logger.info("Running command %s", command)
+    db.upgrade(app.extensions["db"].engine)
+    return {"command": command, "revision": "head"}
+
+
+def create_handler(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Return the Lambda handler that serves `app` behind API Gateway or an ALB."""
     # binary_support is left to apig-wsgi's default for each event kind: on for HTTP API
     # payload 2.0 and ALB, off for REST API payload 1.0. Where it is on, bodies whose
@@ -175,6 +195,9 @@ def create_handler(app: WSGIApp) -> Callable[[dict[str, Any], Any], dict[str, An
                 "Cold start: first invocation %s on this container",
                 getattr(context, "aws_request_id", "-"),
             )
+
+        if COMMAND_KEY in event:
+            return run_command(app, event[COMMAND_KEY])
 
         return serve(event, context)
 

@@ -26,6 +26,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from sqlalchemy import Engine, inspect
+
+from app import db
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER_PATH = ROOT / "handler.py"
@@ -362,6 +365,34 @@ def test_cold_start_logged_once(
     assert any(message.startswith("Cold start: app created in") for message in messages)
     assert messages.count("Cold start: first invocation request-1 on this container") == 1
     assert not any("request-2" in message for message in messages)
+
+
+@pytest.fixture
+def unmigrated_postgres(lambda_environment: str, postgres_engine: Engine) -> Iterator[Engine]:
+    """The Postgres test database with every migration reverted; migrated again afterwards."""
+    db.downgrade(postgres_engine, "base")
+    yield postgres_engine
+    db.upgrade(postgres_engine)
+
+
+def test_migrate_command(
+    start_container: Callable[[], Container], unmigrated_postgres: Engine
+) -> None:
+    container = start_container()
+
+    result = container.invoke({"command": "migrate"})
+    after = container.invoke(HTTP_API.event("GET", "/tiktok_users/nobody.here"))
+
+    assert result == {"command": "migrate", "revision": "head"}
+    assert "tiktok_users" in inspect(unmigrated_postgres).get_table_names()
+    assert after["statusCode"] == 404
+
+
+def test_unknown_command(start_container: Callable[[], Container]) -> None:
+    container = start_container()
+
+    with pytest.raises(ValueError, match="unknown command 'drop'"):
+        container.invoke({"command": "drop"})
 
 
 @pytest.mark.parametrize(
