@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -51,6 +52,18 @@ REPLAY_MS_TOKEN = "replay"
 
 class SessionDied(Exception):
     """Chromium or the TikTokApi session is gone; the session must be relaunched."""
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    """What TikTok's user-detail API returned through TikTokApi.
+
+    `body` is None when TikTokApi kept no body (an empty or non-JSON answer); then
+    `library_error` says what TikTokApi raised.
+    """
+
+    body: object
+    library_error: str = ""
 
 
 class _LibraryLogFilter(logging.Filter):
@@ -152,22 +165,29 @@ class BrowserSession:
             logger.warning("Chromium disconnected; it will be relaunched on the next fetch")
         self.crashed = True
 
-    async def fetch_user_detail(self, username: str) -> object:
-        """Call TikTok's user-detail API; return its body, or None when it sent none.
+    async def fetch_user_detail(self, username: str) -> UserDetail:
+        """Call TikTok's user-detail API through TikTokApi and return what it got.
 
         TikTokApi 7.3.3 raises KeyError or TypeError on bodies it cannot read, after
-        storing the body in `as_dict` when it got one (not for empty or non-JSON bodies).
+        storing the body in `as_dict` when it parsed one (not for empty or non-JSON
+        bodies, which it reports with EmptyResponseException or, after three tries over
+        about 6 s, a TypeError from constructing InvalidJSONException wrongly).
         """
         if self.crashed or self._user_type is None:
             raise SessionDied("Chromium is not running")
 
         user = self._user_type(username=username)
         try:
-            return await user.info()
-        except (KeyError, TypeError) as error:
-            logger.info("TikTokApi could not read the user detail of %s: %r", username, error)
-        except (EmptyResponseException, InvalidJSONException, InvalidResponseException) as error:
-            logger.info("TikTok sent an unusable user detail for %s: %s", username, error.message)
+            return UserDetail(await user.info())
+        except KeyError as error:
+            library_error = f"TikTokApi found no {error} in the body"
+        except TypeError:
+            # Without a stored body, this is TikTokApi's broken InvalidJSONException().
+            library_error = "TikTok sent a body that is not JSON"
+        except EmptyResponseException:
+            library_error = "TikTok sent an empty body"
+        except (InvalidJSONException, InvalidResponseException) as error:
+            library_error = f"TikTokApi raised {type(error).__name__}: {error.message}"
         except PlaywrightError as error:
             raise SessionDied(f"Playwright failed: {error.message}") from None
         except Exception as error:
@@ -177,7 +197,8 @@ class BrowserSession:
                 raise
             raise SessionDied(f"TikTokApi failed: {error}") from None
 
-        return getattr(user, "as_dict", None)
+        logger.info("User detail of %s unreadable by TikTokApi: %s", username, library_error)
+        return UserDetail(getattr(user, "as_dict", None), library_error)
 
     async def fetch_profile_page(self, username: str) -> str:
         """Load `https://www.tiktok.com/@<username>` in a new page and return its HTML.

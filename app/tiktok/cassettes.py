@@ -134,7 +134,8 @@ class CassetteLibrary:
 
     def find(self, method: str, url: str) -> RecordedResponse | None:
         """Return the first recording that matches the request, or None."""
-        request = Request(method, url, None, {})
+        # Stripped first: vcrpy logs the requests it compares at DEBUG.
+        request = Request(method, strip_secrets(url), None, {})
         for cassette in self.cassettes:
             try:
                 response = cassette.play_response(request)
@@ -169,15 +170,20 @@ class CassetteLibrary:
         )
 
 
-def recorded_request(method: str, url: str, headers: Mapping[str, str]) -> Request:
-    """Build the vcrpy request to store, without session tokens, signatures or cookies."""
+def strip_secrets(url: str) -> str:
+    """Return `url` without the session tokens and signatures in SECRET_PARAMETERS."""
     parts = urlsplit(url)
     query = [
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if name not in SECRET_PARAMETERS
     ]
-    clean_url = urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def recorded_request(method: str, url: str, headers: Mapping[str, str]) -> Request:
+    """Build the vcrpy request to store, without session tokens, signatures or cookies."""
+    clean_url = strip_secrets(url)
     clean_headers = {
         name: value for name, value in headers.items() if name.lower() not in SECRET_HEADERS
     }

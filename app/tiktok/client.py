@@ -205,14 +205,14 @@ class TikTokClient:
         if session.router is not None:
             session.router.pop_missing(username)
 
-        body = await session.fetch_user_detail(username)
+        detail = await session.fetch_user_detail(username)
         self._raise_if_unrecorded(session, username)
         try:
-            return parse_user_detail(body, "api")
+            return parse_user_detail(detail.body, "api")
         except AccountMissing as error:
             raise _account_not_found(username, error) from None
         except PayloadBlocked as error:
-            api_reason = error.reason
+            api_reason = error.reason if detail.body is not None else detail.library_error
 
         # The user-detail API answers empty when TikTok wants signatures that TikTokApi
         # does not send (X-Gnarly); the profile page embeds the same user object.
@@ -323,6 +323,13 @@ class TikTokClient:
         if session is not None:
             await session.close()
             logger.info("Stopped Chromium")
+
+        # Fetches past their deadline and Playwright's route handlers may still wait.
+        current = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 def _account_not_found(username: str, error: AccountMissing) -> AccountNotFound:

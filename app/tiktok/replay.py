@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from playwright.async_api import BrowserContext, Request, Route
+from playwright.async_api import Error as PlaywrightError
 
 from app.tiktok.cassettes import CassetteLibrary, is_api_path, profile_username, username_of
 
@@ -121,7 +122,13 @@ class ReplayRouter:
             return
 
         if recorded.delay > 0:
-            logger.info("Delaying the recorded answer to %s by %s s", request.url, recorded.delay)
+            logger.info(
+                "Delaying the recorded answer to %s %s (username %s) by %s s",
+                request.method,
+                urlsplit(request.url).path,
+                username_of(request.url),
+                recorded.delay,
+            )
             delay = asyncio.ensure_future(asyncio.sleep(recorded.delay))
             self._delays.add(delay)
             try:
@@ -131,7 +138,13 @@ class ReplayRouter:
             finally:
                 self._delays.discard(delay)
 
-        await route.fulfill(status=recorded.status, headers=recorded.headers, body=recorded.body)
+        try:
+            await route.fulfill(
+                status=recorded.status, headers=recorded.headers, body=recorded.body
+            )
+        except PlaywrightError as error:
+            # The page or browser closed while the answer waited (a fetch past its deadline).
+            logger.debug("Could not answer %s: %s", urlsplit(request.url).path, error.message)
 
     async def _answer_missing(self, route: Route, request: Request) -> None:
         username = username_of(request.url)

@@ -1,0 +1,258 @@
+"""TikTokClient on the real TikTokApi and Chromium, replaying the committed cassettes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from tiktok_support import CASSETTES, chromium_pids, replay_settings
+
+from app.tiktok import (
+    AccountNotFound,
+    RecordingNotFound,
+    TikTokBlocked,
+    TikTokClient,
+    TikTokTimeout,
+    TikTokUnavailable,
+    UsernameRejected,
+)
+
+pytestmark = pytest.mark.browser
+
+# html.error.user costs TikTokApi three tries over about 6 s before it gives up.
+SHARED_DEADLINE = 20.0
+
+
+@pytest.fixture(scope="module")
+def client():
+    """One warm client for the module, with a breaker that never opens."""
+    client = TikTokClient(replay_settings(deadline=SHARED_DEADLINE, breaker_threshold=1000))
+    yield client
+    client.close()
+
+
+def wait_until_running(client: TikTokClient, limit: float = 60.0) -> None:
+    """Wait for a launch that outlived a fetch's deadline to finish."""
+    stop = time.monotonic() + limit
+    while not client.is_running and time.monotonic() < stop:
+        time.sleep(0.1)
+
+
+def test_fetch_zg_520(client):
+    profile = client.fetch_profile("zg.520")
+
+    assert profile.user_id == "6799838955094836230"
+    assert profile.follower_count == 427682
+    assert profile.like_count == 6764096
+    assert profile.source == "api"
+
+
+def test_fetch_normalises_username(client):
+    assert client.fetch_profile(" @ZG.520 ").username == "zg.520"
+
+
+def test_fetch_keeps_browser_warm(client):
+    client.fetch_profile("zg.520")
+    launches = client.launch_count
+
+    client.fetch_profile("zg.520")
+
+    assert client.launch_count == launches
+    assert client.is_running is True
+
+
+def test_fetch_falls_back_to_profile_page(client):
+    profile = client.fetch_profile("taylorswift")
+
+    assert profile.source == "profile_page"
+    assert profile.user_id == "6881290705605477381"
+    assert profile.bio_link == "taylorswift.com"
+
+
+def test_fetch_private_account(client):
+    profile = client.fetch_profile("private.account")
+
+    assert profile.private_account is True
+    assert profile.source == "api"
+
+
+def test_fetch_renamed_account(client):
+    profile = client.fetch_profile("zg.renamed")
+
+    assert profile.username == "zg.renamed"
+    assert profile.user_id == "6799838955094836230"
+
+
+@pytest.mark.parametrize("username", ["missing.account", "banned.account"])
+def test_fetch_not_found(client, username):
+    with pytest.raises(AccountNotFound) as caught:
+        client.fetch_profile(username)
+
+    assert caught.value.username == username
+
+
+@pytest.mark.parametrize(
+    ("username", "reason"),
+    [
+        ("captcha.user", "captcha"),
+        ("empty.user.object", "no id"),
+        ("html.error.user", "not JSON"),
+        ("gnarly.blocked", "empty body"),
+    ],
+)
+def test_fetch_blocked(client, username, reason):
+    with pytest.raises(TikTokBlocked) as caught:
+        client.fetch_profile(username)
+
+    assert type(caught.value) is TikTokBlocked
+    assert caught.value.username == username
+    assert reason in caught.value.message
+    assert caught.value.retry_after > 0
+
+
+def test_fetch_unrecorded_username(client):
+    with pytest.raises(RecordingNotFound) as caught:
+        client.fetch_profile("nobody.here")
+
+    assert "nobody.here" in caught.value.message
+    assert caught.value.cassette == str(CASSETTES / "nobody.here.yaml")
+
+
+def test_fetch_unrecorded_keeps_session(client):
+    with pytest.raises(RecordingNotFound):
+        client.fetch_profile("nobody.here")
+
+    assert client.fetch_profile("zg.520").source == "api"
+
+
+def test_fetch_invalid_username(client):
+    with pytest.raises(UsernameRejected):
+        client.fetch_profile("bad'); alert(1); //")
+
+
+def test_fetch_never_logs_ms_token(make_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make_client(ms_token="secret-ms-token-value")
+
+    client.fetch_profile("zg.520")
+
+    assert "secret-ms-token-value" not in caplog.text
+
+
+def test_client_constructed_launches_nothing():
+    threads_before = threading.active_count()
+    client = TikTokClient(replay_settings())
+
+    assert client.launch_count == 0
+    assert client.is_running is False
+    assert threading.active_count() == threads_before
+    client.close()
+
+
+def test_concurrent_first_fetches_launch_once(make_client):
+    client = make_client()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        profiles = list(pool.map(client.fetch_profile, ["zg.520"] * 8))
+
+    assert {profile.user_id for profile in profiles} == {"6799838955094836230"}
+    assert client.launch_count == 1
+
+
+def test_deadline_raises_timeout(make_client):
+    client = make_client(deadline=3.0)
+    try:
+        client.fetch_profile("zg.520")
+    except TikTokTimeout:
+        wait_until_running(client)
+
+    with pytest.raises(TikTokTimeout) as caught:
+        client.fetch_profile("slow.user")
+
+    assert caught.value.deadline == 3.0
+    assert caught.value.username == "slow.user"
+
+
+def test_deadline_leaves_client_usable(make_client):
+    client = make_client(deadline=3.0)
+    try:
+        client.fetch_profile("zg.520")
+    except TikTokTimeout:
+        wait_until_running(client)
+
+    with pytest.raises(TikTokTimeout):
+        client.fetch_profile("slow.user")
+
+    assert client.fetch_profile("zg.520").source == "api"
+
+
+def test_crash_then_relaunch(make_client):
+    client = make_client()
+    before = chromium_pids()
+    client.fetch_profile("zg.520")
+    launched = chromium_pids() - before
+    assert len(launched) == 1
+
+    os.kill(launched.pop(), signal.SIGKILL)
+
+    with pytest.raises(TikTokUnavailable) as caught:
+        client.fetch_profile("zg.520")
+    assert caught.value.retry_after > 0
+    assert client.fetch_profile("zg.520").user_id == "6799838955094836230"
+    assert client.launch_count == 2
+
+
+def test_breaker_opens_after_blocks(make_client):
+    client = make_client(breaker_threshold=2, breaker_cooldown=60)
+
+    for _ in range(2):
+        with pytest.raises(TikTokBlocked):
+            client.fetch_profile("gnarly.blocked")
+
+    with pytest.raises(TikTokUnavailable) as caught:
+        client.fetch_profile("zg.520")
+    assert 0 < caught.value.retry_after <= 60
+
+
+def test_breaker_closes_after_cooldown(make_client):
+    client = make_client(breaker_threshold=1, breaker_cooldown=0.5)
+    with pytest.raises(TikTokBlocked):
+        client.fetch_profile("gnarly.blocked")
+
+    while client.breaker.retry_after() is not None:
+        time.sleep(0.1)
+
+    assert client.fetch_profile("zg.520").user_id == "6799838955094836230"
+
+
+def test_close_stops_browser(make_client):
+    client = make_client()
+    client.fetch_profile("zg.520")
+
+    client.close()
+    client.close()
+
+    assert client.is_running is False
+
+
+def test_fetch_after_close(make_client):
+    client = make_client()
+    client.close()
+
+    with pytest.raises(TikTokUnavailable, match="closed"):
+        client.fetch_profile("zg.520")
+
+
+def test_cassette_file_location(make_client):
+    client = make_client(cassettes=Path(CASSETTES / "taylorswift.yaml"))
+
+    assert client.fetch_profile("taylorswift").source == "profile_page"
+    with pytest.raises(RecordingNotFound) as caught:
+        client.fetch_profile("zg.520")
+    assert caught.value.cassette == str(CASSETTES / "taylorswift.yaml")
