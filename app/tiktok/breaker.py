@@ -67,6 +67,8 @@ class CircuitBreaker:
         """Reset the count of blocks in a row."""
         with self._lock:
             if self._blocks_in_row:
-                logger.info("TikTok answered again after %d blocks", self._blocks_in_row)
+                logger.info(
+                    "TikTok returned a usable response after %d blocks", self._blocks_in_row
+                )
             self._blocks_in_row = 0
             self._open_until = None

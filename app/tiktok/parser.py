@@ -24,7 +24,7 @@ STATUS_BANNED = 10202  # account banned
 STATUS_PRIVATE = 10222  # private account: the user object is there, counts may read 0
 NOT_FOUND_CODES = frozenset({STATUS_NOT_FOUND, STATUS_BANNED})
 
-# TikTok's bot check answers `{"code": "10000", "type": "verify", ...}` instead of data.
+# TikTok's bot check returns `{"code": "10000", "type": "verify", ...}` instead of data.
 CAPTCHA_CODE = "10000"
 CAPTCHA_TYPE = "verify"
 
@@ -52,7 +52,7 @@ _COUNT_KEYS = {
 
 
 class PayloadError(ValueError):
-    """A TikTok body that carries no usable user; `reason` says what it held instead."""
+    """A TikTok body that carries no usable user; `reason` describes what it contained instead."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -1,4 +1,4 @@
-"""Record TikTok's answers seen by a browser context into vcrpy cassettes.
+"""Record TikTok's responses seen by a browser context into vcrpy cassettes.
 
 The recorder listens to the context's responses rather than routing the requests, so
 the requests go wherever they would go without it: to live TikTok, or to a replay

@@ -17,7 +17,7 @@ _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 class InvalidSetting(ValueError):
-    """An environment variable of the TikTok client holds a value it cannot use."""
+    """An environment variable of the TikTok client contains a value it cannot use."""
 
     def __init__(self, name: str, value: str, expected: str) -> None:
         super().__init__(f"invalid {name}={value!r}: expected {expected}")
@@ -27,7 +27,7 @@ class InvalidSetting(ValueError):
 
 @dataclass(frozen=True)
 class TikTokSettings:
-    """How the TikTok client launches Chromium and where it gets TikTok's answers."""
+    """How the TikTok client launches Chromium and where it gets TikTok's responses."""
 
     ms_token: str | None = field(default=None, repr=False)
     sessions: int = 1
@@ -59,7 +59,7 @@ class TikTokSettings:
 
     @property
     def replay(self) -> bool:
-        """Whether TikTok's answers come from cassettes instead of the network."""
+        """Whether TikTok's responses come from cassettes instead of the network."""
         return self.cassettes is not None
 
     @classmethod
