@@ -105,7 +105,10 @@ def database_url(secret: str) -> str:
 
     missing = [name for name in ("username", "password", "host") if not fields.get(name)]
     if missing:
-        raise ValueError(f"the database secret has no {', '.join(missing)}")
+        raise ValueError(
+            f"the database secret is missing {', '.join(missing)}: store the database URL "
+            "instead, or a JSON object with username, password, host, port and dbname"
+        )
 
     url = URL.create(
         "postgresql+pg8000",
@@ -148,7 +151,7 @@ def split_stage(event: dict[str, Any], path_info: str) -> tuple[str, str]:
 
 
 def mount_at_stage(wsgi_app: WSGIApp) -> WSGIApp:
-    """Wrap `wsgi_app` so that it sees the stage prefix as SCRIPT_NAME.
+    """Wrap `wsgi_app` so that the stage prefix reaches it as SCRIPT_NAME.
 
     apig-wsgi 2.20 always sets SCRIPT_NAME to "", so without this a `Location` header
     built with `url_for` would drop the stage.

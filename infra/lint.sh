@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Lint the deployment files: template.yaml with cfn-lint and `sam validate --lint`, and
-# Dockerfile.lambda with hadolint, failing on warnings. Needs no AWS account, no
-# credentials and no Docker engine.
+# Lint the deployment files: template.yaml with cfn-lint and `sam validate --lint`,
+# Dockerfile.lambda with hadolint (failing on warnings), and the shell scripts in infra/
+# with shellcheck. Needs no AWS account, no credentials and no Docker engine.
 #
 # The tools live in their own virtual environment (LINT_VENV, default /tmp/venv-lint),
 # created or updated from infra/requirements-lint.txt when that file changes.
@@ -24,11 +24,19 @@ export SAM_CLI_TELEMETRY=0
 echo "cfn-lint template.yaml"
 "$LINT_VENV/bin/cfn-lint" template.yaml
 
-# The region only selects cfn-lint's resource specification; nothing is sent to AWS.
+# The region only selects cfn-lint's resource specification, and nothing is sent to AWS.
 echo "sam validate --lint"
 "$LINT_VENV/bin/sam" validate --lint --template template.yaml --region us-east-1
 
 echo "hadolint Dockerfile.lambda"
 "$LINT_VENV/bin/hadolint" --failure-threshold warning Dockerfile.lambda
+
+echo "shellcheck infra/*.sh infra/events/*.sh"
+"$LINT_VENV/bin/shellcheck" infra/*.sh infra/events/*.sh
+
+echo "JSON files for sam local and the handler tests"
+for file in infra/env.json infra/events/*.json tests/events/*.json; do
+    python3 -m json.tool "$file" >/dev/null
+done
 
 echo "Deployment files: no findings."

@@ -270,7 +270,7 @@ def test_problem_responses(
     assert no_route["statusCode"] == 404
     assert response_json(no_route)["type"] == "/problems/not-found"
 
-    # Input checks answer before the TikTok client starts anything.
+    # Input checks reject these requests before the TikTok client starts anything.
     assert container.tiktok.launch_count == 0
 
 
@@ -441,7 +441,7 @@ def handler_module(lambda_environment: str) -> Iterator[ModuleType]:
 
 @pytest.fixture
 def secretsmanager() -> Iterator[tuple[Any, Stubber]]:
-    """A Secrets Manager client whose answers the test queues; nothing leaves the process."""
+    """A Secrets Manager client that returns only the responses a test queues."""
     client = boto3.client(
         "secretsmanager",
         region_name="us-east-1",
@@ -454,7 +454,7 @@ def secretsmanager() -> Iterator[tuple[Any, Stubber]]:
 
 
 def secret_response(arn: str, value: str) -> dict[str, Any]:
-    """Return a GetSecretValue answer for `arn` holding `value`."""
+    """Return a GetSecretValue response for `arn` that contains `value`."""
     return {"ARN": arn, "Name": arn.rsplit(":", 1)[-1], "SecretString": value}
 
 
@@ -524,7 +524,7 @@ def test_load_secrets_keeps_set_value(
         "DATABASE_URL": "postgresql+pg8000://postgres@127.0.0.1:5432/local",
     }
 
-    # The stubber has no queued answer, so any call to Secrets Manager would raise.
+    # The stubber has no queued response, so any call to Secrets Manager would raise.
     handler_module.load_secrets(environ, client)
 
     assert environ["DATABASE_URL"] == "postgresql+pg8000://postgres@127.0.0.1:5432/local"

@@ -2,8 +2,8 @@
 # Regenerate the sample events for `sam local invoke -e`.
 #
 # `sam local generate-event apigateway http-api-proxy` writes an HTTP API (payload 2.0)
-# event; this script sets the route key and path parameters that the template's routes
-# produce and adds the Content-Type header that POST /tiktok_users requires.
+# event. This script then sets the route key and path parameters that the template's
+# routes produce, and adds the Content-Type header that POST /tiktok_users requires.
 # Usage: infra/events/generate.sh [path/to/sam]
 set -euo pipefail
 cd "$(dirname "$0")"
