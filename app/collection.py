@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # Concurrent collections of the same account can collide on the unique username or
 # sec_uid before the id conflict is seen, or deadlock while one clears a username that
 # another claims. Each collision is retried as a fresh transaction.
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 
 # SQLSTATE codes of Postgres statements that failed only because of a concurrent
 # transaction: unique_violation, serialization_failure and deadlock_detected.

@@ -18,6 +18,12 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# Seconds to wait for a Postgres connection (pg8000 also applies it to each socket read)
+# and for a free connection from the pool. Both stay well below API Gateway's 29 s, so an
+# unreachable database answers 503 rather than timing out at the gateway.
+CONNECT_TIMEOUT = 10
+POOL_TIMEOUT = 10
+
 
 @dataclass(frozen=True)
 class Database:
@@ -44,7 +50,13 @@ def create_db_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite" and url.database:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
-    engine = create_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        connect_args = {"timeout": CONNECT_TIMEOUT} if url.get_driver_name() == "pg8000" else {}
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT, connect_args=connect_args
+        )
 
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
