@@ -2,7 +2,7 @@
 
 Every variant runs in one process, in one run, on the same replayed cassettes and the
 same Chromium, so the ratios compare like with like. TikTok's own latency is not part of
-any number here: the cassettes answer at once.
+any number here: replayed cassettes respond at once.
 
     python benchmarks/bench.py [--rounds 10] [--output docs/benchmarks.md]
 
