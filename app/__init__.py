@@ -17,14 +17,16 @@ logger = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
     """Create the app: config from the environment (or `test_config`), database, TikTok client.
 
-    With no DATABASE_URL the app uses a SQLite file in its instance folder and applies
-    the migrations at start-up; any other database is migrated with
-    `flask --app app db upgrade`.
+    With no DATABASE_URL the app uses a SQLite file in its instance folder (Flask's
+    default, or `instance_path`) and applies the migrations at start-up; any other
+    database is migrated with `flask --app app db upgrade`.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(load_config(os.environ, app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -70,9 +70,7 @@ def is_race(error: BaseException) -> bool:
         return False
     if _sqlstate(error) in RETRYABLE_SQLSTATES:
         return True
-    return isinstance(error, IntegrityError) and str(error.orig).startswith(
-        SQLITE_UNIQUE_VIOLATION
-    )
+    return isinstance(error, IntegrityError) and str(error.orig).startswith(SQLITE_UNIQUE_VIOLATION)
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

@@ -11,6 +11,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -132,9 +133,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     logger.info("Database %s migrated down to %s", safe_url(engine), revision)
 
 
-@click.group("db")
-def db_cli() -> None:
-    """Manage the database schema with Alembic."""
+db_cli = AppGroup("db", help="Manage the database schema with Alembic.")
 
 
 @db_cli.command("upgrade")
