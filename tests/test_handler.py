@@ -362,7 +362,9 @@ def test_cold_start_logged_once(
     container.invoke(HTTP_API.event("GET", "/tiktok_users/nobody.here"))
 
     messages = [record.getMessage() for record in caplog.records if record.name == "handler"]
-    assert any(message.startswith("Cold start: app created in") for message in messages)
+    assert any(
+        message.startswith("Cold start: secrets read and app created in") for message in messages
+    )
     assert messages.count("Cold start: first invocation request-1 on this container") == 1
     assert not any("request-2" in message for message in messages)
 
