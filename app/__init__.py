@@ -23,7 +23,7 @@ def create_app(
     """Create the app: config from the environment (or `test_config`), database, TikTok client.
 
     With no DATABASE_URL the app uses a SQLite file in its instance folder (Flask's
-    default, or `instance_path`) and applies the migrations at start-up; any other
+    default, or `instance_path`) and applies the migrations at start-up. Any other
     database is migrated with `flask --app app db upgrade`.
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)

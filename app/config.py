@@ -10,7 +10,7 @@ from typing import Any
 # File name of the default SQLite database inside Flask's instance folder.
 SQLITE_FILENAME = "tiktok_users.sqlite"
 
-# A request body carries one username of at most 24 characters, so 4 KiB leaves room for
+# A request body carries one username of at most 30 characters, so 4 KiB leaves room for
 # whitespace and pretty-printing while rejecting anything larger with 413.
 DEFAULT_MAX_CONTENT_LENGTH = 4 * 1024
 

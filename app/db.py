@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Seconds to wait for a Postgres connection (pg8000 also applies it to each socket read)
-# and for a free connection from the pool. Both stay well below API Gateway's 29 s, so an
-# unreachable database answers 503 rather than timing out at the gateway.
+# and for a free connection from the pool. Both stay well below API Gateway's 29 s, so a
+# request to an unreachable database returns 503 before the gateway times out.
 CONNECT_TIMEOUT = 10
 POOL_TIMEOUT = 10
 

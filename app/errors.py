@@ -234,7 +234,7 @@ def internal_error_problem() -> Problem:
 
 def handle_problem(problem: Problem) -> Response:
     logger.info(
-        "%s %s answered %s %s: %s",
+        "%s %s returned %s %s: %s",
         request.method,
         request.path,
         problem.status,

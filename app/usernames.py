@@ -7,7 +7,7 @@ import re
 # TikTok's username editor accepts letters, digits, underscores and periods ("Only
 # letters, numbers, underscores, or periods are allowed") and 2 to 24 characters; some
 # users report a newer maximum of 30. This service looks up existing accounts, so it
-# admits up to 30 characters: a too-long name costs one not-found answer, while a too
+# admits up to 30 characters: a too-long name costs one not-found response, while a too
 # strict rule would make a real account unreachable. The character rule is what keeps
 # a username safe inside TikTok's URLs and the browser's JavaScript.
 # NOTE: the 30-character maximum comes from user reports, not from TikTok's documentation.

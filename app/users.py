@@ -128,7 +128,7 @@ def request_problem(error: ValidationError) -> Problem:
 
 
 def check_username(value: str) -> str:
-    """Validate a requested username, raising a 422 problem that says what is wrong."""
+    """Validate a requested username, raising a 422 problem with the reason."""
     try:
         return validate_username(value)
     except InvalidUsername as error:

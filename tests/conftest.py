@@ -27,8 +27,8 @@ CASSETTES = Path(__file__).parent / "cassettes"
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+pg8000://postgres@127.0.0.1:5432/test"
 
-# The shared client must not open its breaker while failure cassettes run back to back;
-# the cool-down has tests of its own with a dedicated client.
+# Failure cassettes run back to back, so the shared client must not open its breaker.
+# The cool-down has tests of its own with a dedicated client.
 SHARED_BREAKER_THRESHOLD = 1000
 
 

@@ -73,7 +73,7 @@ def test_concurrent_posts_one_row(server_url: str, stored) -> None:
 
 
 def test_concurrent_stores_one_row(app: Flask, stored) -> None:
-    # The HTTP test above is paced by the one browser session; this one stores the same
+    # The one browser session paces the HTTP test above. This test stores the same
     # profile from 20 threads at once, so the upserts really collide in Postgres.
     from test_collection import make_profile
 

@@ -1,6 +1,6 @@
 """The database goes away and comes back: 503 while it is gone, recovery without restart.
 
-A TCP proxy on 127.0.0.1 stands between the app and Postgres; stopping it closes every
+A TCP proxy on 127.0.0.1 sits between the app and Postgres. Stopping it closes every
 open connection and refuses new ones, as a database restart or a network cut would.
 """
 

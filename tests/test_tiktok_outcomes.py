@@ -1,6 +1,6 @@
 """Every TikTok outcome recorded in the cassettes, through the API on Postgres.
 
-Each test checks the status, the problem type and what the database holds afterwards.
+Each test checks the status, the problem type and the database contents afterwards.
 """
 
 from __future__ import annotations
