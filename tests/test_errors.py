@@ -11,6 +11,14 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.errors import tiktok_problem
+from app.tiktok.errors import (
+    TikTokBlocked,
+    TikTokError,
+    TikTokTimeout,
+    TikTokUnavailable,
+    UsernameRejected,
+)
 from app.usernames import InvalidUsername, validate_username
 
 PROBLEM = "application/problem+json"
@@ -279,3 +287,29 @@ def test_generated_bodies_rejected(client: FlaskClient, body: object) -> None:
 
     assert response.status_code in expected
     assert response.content_type == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "slug"),
+    [
+        (UsernameRejected("zg-520", "invalid characters"), 422, "invalid-username"),
+        (TikTokError("zg.520", "a failure without its own type"), 503, "tiktok-unavailable"),
+        (TikTokUnavailable("zg.520", "cool-down", 42), 503, "tiktok-unavailable"),
+        (TikTokBlocked("zg.520", "captcha", 60), 503, "tiktok-blocked"),
+        (TikTokTimeout("zg.520", "slow", 25.0), 504, "tiktok-timeout"),
+    ],
+)
+def test_tiktok_error_mapping(app: Flask, error: TikTokError, status: int, slug: str) -> None:
+    with app.test_request_context("/tiktok_users", method="POST"):
+        problem = tiktok_problem(error)
+
+    assert problem.status == status
+    assert problem.slug == slug
+    assert problem.username == error.username
+
+
+def test_retry_after_from_error(app: Flask) -> None:
+    with app.test_request_context("/tiktok_users", method="POST"):
+        problem = tiktok_problem(TikTokUnavailable("zg.520", "cool-down", 42))
+
+    assert problem.headers["Retry-After"] == "42"

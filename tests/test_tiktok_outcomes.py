@@ -194,3 +194,15 @@ def test_browser_crash_then_recovers(make_app, make_tiktok_client, stored) -> No
     assert recovered.status_code == 200
     assert tiktok_client.launch_count == 2
     assert stored.counts() == (1, 2)
+
+
+def test_browser_not_found(make_app, make_tiktok_client, stored) -> None:
+    tiktok_client = make_tiktok_client(browser_path="/nonexistent/chromium")
+    client = make_app(tiktok_client).test_client()
+
+    response = collect(client, "zg.520")
+
+    assert response.status_code == 503
+    assert response.json["type"] == "/problems/browser-not-found"
+    assert "TIKTOK_BROWSER_PATH" in response.json["detail"]
+    assert stored.counts() == (0, 0)
