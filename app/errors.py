@@ -61,7 +61,9 @@ class Problem(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
-            "instance": request.path,
+            # The path as the client sent it, with any prefix a proxy or API stage strips
+            # into SCRIPT_NAME.
+            "instance": request.script_root + request.path,
         }
         if self.username is not None:
             body["username"] = self.username

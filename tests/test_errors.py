@@ -313,3 +313,9 @@ def test_retry_after_from_error(app: Flask) -> None:
         problem = tiktok_problem(TikTokUnavailable("zg.520", "cool-down", 42))
 
     assert problem.headers["Retry-After"] == "42"
+
+
+def test_instance_keeps_script_root(client: FlaskClient) -> None:
+    response = client.get("/tiktok_users/nobody.here", base_url="http://localhost/prod")
+
+    assert response.json["instance"] == "/prod/tiktok_users/nobody.here"
