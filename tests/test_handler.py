@@ -274,20 +274,12 @@ def test_problem_responses(
     assert container.tiktok.launch_count == 0
 
 
-# NOTE: app/errors.py sets `instance` from request.path, which leaves out SCRIPT_NAME, so
-# behind a stage prefix it points at the wrong URL. These cases are expected to fail
-# until it uses request.script_root + request.path; strict=True flags the fix.
-PREFIX_INSTANCE_GAP = pytest.mark.xfail(
-    strict=True, reason="problem instance leaves out the stage prefix (request.path)"
-)
-
-
 @pytest.mark.parametrize(
     "integration",
     [
         HTTP_API,
-        pytest.param(HTTP_API_NAMED_STAGE, marks=PREFIX_INSTANCE_GAP),
-        pytest.param(REST_API, marks=PREFIX_INSTANCE_GAP),
+        HTTP_API_NAMED_STAGE,
+        REST_API,
         ALB,
     ],
     ids=lambda integration: integration.name,

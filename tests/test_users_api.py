@@ -91,6 +91,15 @@ def test_resource_fields(client: FlaskClient) -> None:
     }
 
 
+def test_resource_sent_as_utf8(client: FlaskClient) -> None:
+    collect(client, "zg.520")
+
+    response = client.get(f"/tiktok_users/{ZG_ID}")
+
+    assert "小邹旅行🇨🇳".encode() in response.data
+    assert b"\\u" not in response.data
+
+
 def test_snapshots_listed(client: FlaskClient) -> None:
     collect(client, "zg.520")
     collect(client, "zg.520")
