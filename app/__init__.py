@@ -28,7 +28,9 @@ def create_app(
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     # Nicknames and bios are often not ASCII: send them as UTF-8, not as \u escapes.
+    # Keys keep the schemas' order, so "id" and "type" come first.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.from_mapping(load_config(os.environ, app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
