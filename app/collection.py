@@ -34,6 +34,16 @@ MAX_ATTEMPTS = 8
 # transaction: unique_violation, serialization_failure and deadlock_detected.
 RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
 
+# Columns of the Counts mixin, filled from the Profile fields of the same names.
+COUNT_COLUMNS = (
+    "follower_count",
+    "following_count",
+    "like_count",
+    "video_count",
+    "digg_count",
+    "friend_count",
+)
+
 # sqlite3 reports a unique violation only in its message text.
 SQLITE_UNIQUE_VIOLATION = "UNIQUE constraint failed"
 
@@ -162,12 +172,7 @@ def _upsert_user(
         "region": profile.region,
         "language": profile.language,
         "created_at": profile.created_at,
-        "follower_count": profile.follower_count,
-        "following_count": profile.following_count,
-        "like_count": profile.like_count,
-        "video_count": profile.video_count,
-        "digg_count": profile.digg_count,
-        "friend_count": profile.friend_count,
+        **_counts(profile),
         "payload": profile.payload,
         "first_collected_at": collected_at,
         "last_collected_at": collected_at,
@@ -196,13 +201,12 @@ def _snapshot(profile: Profile, user_id: int, collected_at: datetime) -> UserSna
         user_id=user_id,
         collected_at=collected_at,
         source=profile.source,
-        follower_count=profile.follower_count,
-        following_count=profile.following_count,
-        like_count=profile.like_count,
-        video_count=profile.video_count,
-        digg_count=profile.digg_count,
-        friend_count=profile.friend_count,
+        **_counts(profile),
     )
+
+
+def _counts(profile: Profile) -> dict[str, int | None]:
+    return {name: getattr(profile, name) for name in COUNT_COLUMNS}
 
 
 def count_snapshots(session: Session, user_id: int) -> int:

@@ -65,7 +65,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class TikTokUser(Base):
+class Counts:
+    """The six counts TikTok reports for an account, exact and 64-bit (likes exceed 2^31)."""
+
+    follower_count: Mapped[int | None] = mapped_column(BigInteger)
+    following_count: Mapped[int | None] = mapped_column(BigInteger)
+    like_count: Mapped[int | None] = mapped_column(BigInteger)
+    video_count: Mapped[int | None] = mapped_column(BigInteger)
+    digg_count: Mapped[int | None] = mapped_column(BigInteger)
+    friend_count: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TikTokUser(Counts, Base):
     """One TikTok account, keyed by TikTok's numeric user id, which never changes."""
 
     __tablename__ = "tiktok_users"
@@ -84,12 +95,6 @@ class TikTokUser(Base):
     region: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    follower_count: Mapped[int | None] = mapped_column(BigInteger)
-    following_count: Mapped[int | None] = mapped_column(BigInteger)
-    like_count: Mapped[int | None] = mapped_column(BigInteger)
-    video_count: Mapped[int | None] = mapped_column(BigInteger)
-    digg_count: Mapped[int | None] = mapped_column(BigInteger)
-    friend_count: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(Payload)
     first_collected_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_collected_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -105,7 +110,7 @@ class TikTokUser(Base):
         return f"<TikTokUser id={self.id} username={self.username!r}>"
 
 
-class UserSnapshot(Base):
+class UserSnapshot(Counts, Base):
     """The counts of one account at one collection; rows are only ever appended."""
 
     __tablename__ = "user_snapshots"
@@ -121,12 +126,6 @@ class UserSnapshot(Base):
     collected_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # "api" for /api/user/detail/, "profile_page" for the user object in the profile page.
     source: Mapped[str] = mapped_column(String(16))
-    follower_count: Mapped[int | None] = mapped_column(BigInteger)
-    following_count: Mapped[int | None] = mapped_column(BigInteger)
-    like_count: Mapped[int | None] = mapped_column(BigInteger)
-    video_count: Mapped[int | None] = mapped_column(BigInteger)
-    digg_count: Mapped[int | None] = mapped_column(BigInteger)
-    friend_count: Mapped[int | None] = mapped_column(BigInteger)
 
     user: Mapped[TikTokUser] = relationship(back_populates="snapshots")
 
