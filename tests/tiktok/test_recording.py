@@ -8,11 +8,13 @@ no msToken, and replay to the same profile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 from tiktok_support import CASSETTES
 from vcr.cassette import Cassette
 
@@ -80,33 +82,34 @@ def test_recorded_cassette_replays(make_client, live_tiktok, tmp_path):
     assert replayed == original
 
 
-def replay_page_blocks(url: str) -> tuple[list[str], str]:
-    """Open the signing page in a replaying context, fetch `url` from it, return the outcome."""
-
-    async def run() -> tuple[list[str], str]:
-        async with async_playwright() as playwright:
-            executable = find_browser(playwright.chromium.executable_path, None)
-            browser = await playwright.chromium.launch(
-                executable_path=executable, args=list(CHROMIUM_ARGS)
-            )
+@contextlib.asynccontextmanager
+async def replaying_page() -> AsyncIterator[tuple[ReplayRouter, Page]]:
+    """Yield a page in a Chromium context that replays the repository's cassettes."""
+    async with async_playwright() as playwright:
+        executable = find_browser(playwright.chromium.executable_path, None)
+        browser = await playwright.chromium.launch(
+            executable_path=executable, args=list(CHROMIUM_ARGS)
+        )
+        try:
             context = await browser.new_context()
             router = ReplayRouter(CassetteLibrary(CASSETTES))
             await router.install(context)
-            page = await context.new_page()
-            await page.goto("https://www.tiktok.com/")
-            try:
-                outcome = await page.evaluate(
-                    "url => fetch(url).then(() => 'answered', error => 'failed: ' + error)", url
-                )
-            finally:
-                await browser.close()
-            return router.blocked, outcome
-
-    return asyncio.run(run())
+            yield router, await context.new_page()
+        finally:
+            await browser.close()
 
 
 def test_replay_aborts_other_hosts():
-    blocked, outcome = replay_page_blocks("https://example.com/collect")
+    async def run() -> tuple[list[str], str]:
+        async with replaying_page() as (router, page):
+            await page.goto("https://www.tiktok.com/")
+            outcome = await page.evaluate(
+                "url => fetch(url).then(() => 'answered', error => 'failed: ' + error)",
+                "https://example.com/collect",
+            )
+            return router.blocked, outcome
+
+    blocked, outcome = asyncio.run(run())
 
     assert blocked == ["https://example.com/collect"]
     assert outcome.startswith("failed")
@@ -114,39 +117,20 @@ def test_replay_aborts_other_hosts():
 
 def test_replay_serves_signing_hook():
     async def run() -> object:
-        async with async_playwright() as playwright:
-            executable = find_browser(playwright.chromium.executable_path, None)
-            browser = await playwright.chromium.launch(
-                executable_path=executable, args=list(CHROMIUM_ARGS)
-            )
-            context = await browser.new_context()
-            await ReplayRouter(CassetteLibrary(CASSETTES)).install(context)
-            page = await context.new_page()
+        async with replaying_page() as (_, page):
             await page.goto("https://www.tiktok.com/foryou")
-            signature = await page.evaluate("window.byted_acrawler.frontierSign('/api/x')")
-            await browser.close()
-            return signature
+            return await page.evaluate("window.byted_acrawler.frontierSign('/api/x')")
 
     assert "X-Bogus" in asyncio.run(run())
 
 
 def test_replay_aborts_unrecorded_profile_page():
     async def run() -> str:
-        async with async_playwright() as playwright:
-            executable = find_browser(playwright.chromium.executable_path, None)
-            browser = await playwright.chromium.launch(
-                executable_path=executable, args=list(CHROMIUM_ARGS)
-            )
-            context = await browser.new_context()
-            router = ReplayRouter(CassetteLibrary(CASSETTES))
-            await router.install(context)
-            page = await context.new_page()
+        async with replaying_page() as (_, page):
             try:
                 await page.goto("https://www.tiktok.com/@nobody.here")
             except PlaywrightError as error:
                 return error.message
-            finally:
-                await browser.close()
             return "loaded"
 
     assert "ERR_BLOCKED_BY_CLIENT" in asyncio.run(run())
