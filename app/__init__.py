@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import db, errors, tiktok, users
+from app import db, errors, openapi, tiktok, users
 from app.config import load_config
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def create_app(
     db.init_app(app)
     tiktok.init_app(app)
     app.register_blueprint(users.bp)
+    openapi.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:
         db.upgrade(app.extensions["db"].engine)

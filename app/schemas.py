@@ -106,3 +106,16 @@ class SnapshotList(BaseModel):
 
     user_id: str
     snapshots: list[SnapshotResource]
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document, sent as application/problem+json for every error."""
+
+    type: str = Field(description="Relative URI of the problem type, /problems/<slug>.")
+    title: str
+    status: int
+    detail: str = Field(description="What failed, on which value, and how to fix it.")
+    instance: str = Field(description="Path of the request that failed.")
+    username: str | None = Field(
+        default=None, description="The TikTok username involved, when there is one."
+    )

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import tiktok
+from app import openapi, tiktok
 from app.collection import count_snapshots, store_profile
 from app.db import get_session
 from app.errors import Problem
@@ -31,6 +31,7 @@ bp = Blueprint("users", __name__, url_prefix="/tiktok_users")
 
 
 @bp.post("")
+@openapi.document_collect()
 def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Collect a TikTok account by username: 201 with Location when new, 200 when refreshed."""
     body = parse_collect_request()
@@ -53,6 +54,7 @@ def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.get("/<ref>")
+@openapi.document_read(UserResource)
 def get_user(ref: str) -> dict[str, Any]:
     """Return a stored account by username (with or without '@', any case) or numeric id."""
     session = get_session()
@@ -62,6 +64,7 @@ def get_user(ref: str) -> dict[str, Any]:
 
 
 @bp.get("/<ref>/snapshots")
+@openapi.document_read(SnapshotList)
 def list_snapshots(ref: str) -> dict[str, Any]:
     """List every snapshot of a stored account's counts, oldest first."""
     session = get_session()
