@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from app.tiktok.cassettes import CASSETTE_SUFFIXES
 
 # API Gateway ends every integration after 29 s, so a fetch must give up before that.
 DEFAULT_DEADLINE = 25.0
@@ -19,8 +23,12 @@ _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 class InvalidSetting(ValueError):
     """An environment variable of the TikTok client contains a value it cannot use."""
 
-    def __init__(self, name: str, value: str, expected: str) -> None:
-        super().__init__(f"invalid {name}={value!r}: expected {expected}")
+    def __init__(self, name: str, value: str, expected: str, problem: str | None = None) -> None:
+        if problem is None:
+            message = f"invalid {name}={value!r}: expected {expected}"
+        else:
+            message = f"invalid {name}={value!r}: {problem} (expected {expected})"
+        super().__init__(message)
         self.name = name
         self.value = value
 
@@ -64,16 +72,20 @@ class TikTokSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TikTokSettings:
-        """Build settings from TIKTOK_* variables; unset or empty ones keep their default."""
+        """Build settings from TIKTOK_* variables; unset or empty ones keep their default.
+
+        Unlike the constructor, this also checks the paths against the file system, so
+        a service started with a wrong path fails at start-up and names the variable.
+        """
         return cls(
             ms_token=_text(environ, "TIKTOK_MS_TOKEN"),
             sessions=_integer(environ, "TIKTOK_SESSIONS", 1),
             headless=_boolean(environ, "TIKTOK_HEADLESS", True),
             deadline=_seconds(environ, "TIKTOK_DEADLINE", DEFAULT_DEADLINE),
             proxy=_text(environ, "TIKTOK_PROXY"),
-            browser_path=_text(environ, "TIKTOK_BROWSER_PATH"),
-            cassettes=_path(environ, "TIKTOK_CASSETTES"),
-            record_to=_path(environ, "TIKTOK_RECORD"),
+            browser_path=_browser_path(environ, "TIKTOK_BROWSER_PATH"),
+            cassettes=_cassettes(environ, "TIKTOK_CASSETTES"),
+            record_to=_record_directory(environ, "TIKTOK_RECORD"),
             breaker_threshold=_integer(
                 environ, "TIKTOK_BREAKER_THRESHOLD", DEFAULT_BREAKER_THRESHOLD
             ),
@@ -86,9 +98,65 @@ def _text(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _path(environ: Mapping[str, str], name: str) -> Path | None:
+def _cassettes(environ: Mapping[str, str], name: str) -> Path | None:
+    """Read a cassette file or a directory that contains at least one cassette."""
     value = _text(environ, name)
-    return Path(value) if value else None
+    if value is None:
+        return None
+
+    expected = "a cassette file, or a directory of .yaml cassettes"
+    path = Path(value)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise InvalidSetting(name, value, expected, "no such file or directory")
+    if not path.is_dir():
+        raise InvalidSetting(name, value, expected, "the path is not a file or directory")
+
+    if not any(entry.suffix in CASSETTE_SUFFIXES for entry in path.iterdir()):
+        raise InvalidSetting(name, value, expected, "the directory contains no .yaml or .yml files")
+    return path
+
+
+def _record_directory(environ: Mapping[str, str], name: str) -> Path | None:
+    """Read a directory to write cassettes to, which the recorder creates when missing."""
+    value = _text(environ, name)
+    if value is None:
+        return None
+
+    expected = "a directory that the service can write cassettes to"
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise InvalidSetting(name, value, expected, "the path is a file, not a directory")
+
+    existing = next(parent for parent in (path, *path.absolute().parents) if parent.exists())
+    if not existing.is_dir():
+        raise InvalidSetting(name, value, expected, f"{existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidSetting(name, value, expected, f"the directory {existing} is not writable")
+    return path
+
+
+def _browser_path(environ: Mapping[str, str], name: str) -> str | None:
+    """Read the path of a Chromium executable, or the name of one on PATH."""
+    value = _text(environ, name)
+    if value is None:
+        return None
+
+    expected = "the path of a Chromium executable, or the name of one on PATH"
+    if os.sep not in value:
+        if shutil.which(value) is None:
+            raise InvalidSetting(name, value, expected, f"no executable named {value} is on PATH")
+        return value
+
+    path = Path(value)
+    if not path.exists():
+        raise InvalidSetting(name, value, expected, "no such file")
+    if not path.is_file():
+        raise InvalidSetting(name, value, expected, "the path is not a file")
+    if not os.access(path, os.X_OK):
+        raise InvalidSetting(name, value, expected, "the file is not executable")
+    return value
 
 
 def _integer(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
+from tiktok_support import CASSETTES
 
 from app.tiktok import TikTokSettings
 from app.tiktok.settings import InvalidSetting
+
+
+@pytest.fixture
+def executable(tmp_path):
+    path = tmp_path / "chrome"
+    path.write_text("#!/bin/sh\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
 
 
 def test_from_env_defaults():
@@ -21,7 +31,7 @@ def test_from_env_defaults():
     assert settings.breaker_cooldown == 60.0
 
 
-def test_from_env_every_variable():
+def test_from_env_every_variable(executable, tmp_path):
     settings = TikTokSettings.from_env(
         {
             "TIKTOK_MS_TOKEN": "token-value",
@@ -29,9 +39,9 @@ def test_from_env_every_variable():
             "TIKTOK_HEADLESS": "false",
             "TIKTOK_DEADLINE": "12.5",
             "TIKTOK_PROXY": "http://127.0.0.1:3128",
-            "TIKTOK_BROWSER_PATH": "/usr/bin/chromium",
-            "TIKTOK_CASSETTES": "tests/cassettes",
-            "TIKTOK_RECORD": "/tmp/recorded",
+            "TIKTOK_BROWSER_PATH": str(executable),
+            "TIKTOK_CASSETTES": str(CASSETTES),
+            "TIKTOK_RECORD": str(tmp_path / "recorded"),
             "TIKTOK_BREAKER_THRESHOLD": "3",
             "TIKTOK_BREAKER_COOLDOWN": "30",
         }
@@ -43,9 +53,9 @@ def test_from_env_every_variable():
         headless=False,
         deadline=12.5,
         proxy="http://127.0.0.1:3128",
-        browser_path="/usr/bin/chromium",
-        cassettes=Path("tests/cassettes"),
-        record_to=Path("/tmp/recorded"),
+        browser_path=str(executable),
+        cassettes=CASSETTES,
+        record_to=tmp_path / "recorded",
         breaker_threshold=3,
         breaker_cooldown=30.0,
     )
@@ -85,3 +95,83 @@ def test_ms_token_not_in_repr():
 def test_from_env_rejects_invalid(name, value):
     with pytest.raises(InvalidSetting, match=name):
         TikTokSettings.from_env({name: value})
+
+
+def test_cassettes_file_accepted():
+    settings = TikTokSettings.from_env({"TIKTOK_CASSETTES": str(CASSETTES / "zg.520.yaml")})
+
+    assert settings.cassettes == CASSETTES / "zg.520.yaml"
+
+
+def test_cassettes_missing_path():
+    with pytest.raises(InvalidSetting) as caught:
+        TikTokSettings.from_env({"TIKTOK_CASSETTES": "/nonexistent/dir"})
+
+    assert caught.value.name == "TIKTOK_CASSETTES"
+    assert "'/nonexistent/dir'" in str(caught.value)
+    assert "no such file or directory" in str(caught.value)
+
+
+def test_cassettes_directory_without_yaml(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a cassette")
+
+    with pytest.raises(InvalidSetting, match=r"contains no \.yaml or \.yml files"):
+        TikTokSettings.from_env({"TIKTOK_CASSETTES": str(tmp_path)})
+
+
+def test_record_missing_directory_accepted(tmp_path):
+    settings = TikTokSettings.from_env({"TIKTOK_RECORD": str(tmp_path / "new" / "cassettes")})
+
+    assert settings.record_to == tmp_path / "new" / "cassettes"
+
+
+def test_record_rejects_file(tmp_path):
+    path = tmp_path / "zg.520.yaml"
+    path.write_text("")
+
+    with pytest.raises(InvalidSetting) as caught:
+        TikTokSettings.from_env({"TIKTOK_RECORD": str(path)})
+
+    assert caught.value.name == "TIKTOK_RECORD"
+    assert str(path) in str(caught.value)
+    assert "is a file, not a directory" in str(caught.value)
+
+
+def test_record_rejects_file_as_parent(tmp_path):
+    parent = tmp_path / "cassettes.yaml"
+    parent.write_text("")
+
+    with pytest.raises(InvalidSetting, match="is a file, not a directory"):
+        TikTokSettings.from_env({"TIKTOK_RECORD": str(parent / "recorded")})
+
+
+def test_browser_path_missing():
+    with pytest.raises(InvalidSetting) as caught:
+        TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": "/nonexistent/chromium"})
+
+    assert caught.value.name == "TIKTOK_BROWSER_PATH"
+    assert "'/nonexistent/chromium'" in str(caught.value)
+    assert "no such file" in str(caught.value)
+
+
+def test_browser_path_not_executable(executable):
+    executable.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+    with pytest.raises(InvalidSetting, match="the file is not executable"):
+        TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": str(executable)})
+
+
+def test_browser_path_directory(tmp_path):
+    with pytest.raises(InvalidSetting, match="the path is not a file"):
+        TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": str(tmp_path)})
+
+
+def test_browser_name_on_path():
+    settings = TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": "sh"})
+
+    assert settings.browser_path == "sh"
+
+
+def test_browser_name_not_on_path():
+    with pytest.raises(InvalidSetting, match="no executable named no-such-chromium is on PATH"):
+        TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": "no-such-chromium"})
