@@ -37,7 +37,7 @@ CHROMIUM_ARGS = (
 )
 
 INSTALL_HINT = (
-    "install one with 'python -m playwright install chromium' or 'apt-get install chromium', "
+    "Install one with 'python -m playwright install chromium' or 'apt-get install chromium', "
     "or set TIKTOK_BROWSER_PATH to a Chromium executable"
 )
 
@@ -49,23 +49,26 @@ def find_browser(
 ) -> str:
     """Return the path of the Chromium to launch, or raise BrowserNotFound.
 
-    Playwright's own Chromium comes first because it matches the Playwright version;
-    then TIKTOK_BROWSER_PATH; then a system Chromium on PATH.
+    TIKTOK_BROWSER_PATH comes first, because an explicit setting must win; then
+    Playwright's own Chromium, which matches the Playwright version; then a system
+    Chromium on PATH. The BrowserNotFound message is a clause that starts with the
+    cause, so the client can put it after the username.
     """
-    if playwright_executable and os.path.isfile(playwright_executable):
-        logger.debug("Using Playwright's Chromium at %s", playwright_executable)
-        return playwright_executable
-
     if configured_path:
         resolved = _resolve(configured_path, which)
         if resolved is None:
             raise BrowserNotFound(
                 "",
-                f"TIKTOK_BROWSER_PATH={configured_path!r} is not an executable file; "
-                f"fix the path, or unset it and {INSTALL_HINT}",
+                f"TIKTOK_BROWSER_PATH={configured_path!r} is not an executable file. Point "
+                "TIKTOK_BROWSER_PATH at a Chromium executable, or remove it to use "
+                "Playwright's Chromium or one on PATH",
             )
         logger.debug("Using the Chromium from TIKTOK_BROWSER_PATH at %s", resolved)
         return resolved
+
+    if playwright_executable and os.path.isfile(playwright_executable):
+        logger.debug("Using Playwright's Chromium at %s", playwright_executable)
+        return playwright_executable
 
     for name in SYSTEM_BROWSER_NAMES:
         resolved = which(name)
@@ -75,8 +78,9 @@ def find_browser(
 
     raise BrowserNotFound(
         "",
-        "no Chromium found: Playwright's own is not installed and none of "
-        f"{', '.join(SYSTEM_BROWSER_NAMES)} is on PATH; {INSTALL_HINT}",
+        "no Chromium was found, because TIKTOK_BROWSER_PATH is unset, Playwright's own "
+        f"Chromium is not installed and none of {', '.join(SYSTEM_BROWSER_NAMES)} is on "
+        f"PATH. {INSTALL_HINT}",
     )
 
 

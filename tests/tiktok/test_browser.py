@@ -14,6 +14,10 @@ def no_browser_on_path(name):
     return None
 
 
+def chromium_on_path(name):
+    return "/usr/bin/chromium" if name == "chromium" else None
+
+
 @pytest.fixture
 def executable(tmp_path):
     path = tmp_path / "chrome"
@@ -22,8 +26,17 @@ def executable(tmp_path):
     return str(path)
 
 
-def test_playwright_chromium_first(executable):
-    found = find_browser(executable, "/usr/bin/other", which=lambda name: "/usr/bin/chromium")
+def test_configured_path_first(executable, tmp_path):
+    playwright_chromium = tmp_path / "playwright-chrome"
+    playwright_chromium.write_text("#!/bin/sh\n")
+
+    found = find_browser(str(playwright_chromium), executable, which=chromium_on_path)
+
+    assert found == executable
+
+
+def test_playwright_chromium_before_path(executable):
+    found = find_browser(executable, None, which=chromium_on_path)
 
     assert found == executable
 
@@ -43,6 +56,11 @@ def test_configured_name_on_path():
 def test_configured_path_invalid():
     with pytest.raises(BrowserNotFound, match="TIKTOK_BROWSER_PATH='/missing/chrome'"):
         find_browser(None, "/missing/chrome", which=no_browser_on_path)
+
+
+def test_configured_path_invalid_never_falls_back(executable):
+    with pytest.raises(BrowserNotFound):
+        find_browser(executable, "/missing/chrome", which=chromium_on_path)
 
 
 def test_system_names_in_order():
