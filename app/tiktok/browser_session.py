@@ -27,7 +27,7 @@ from TikTokApi.stealth import stealth_async
 from app.tiktok.browser import CHROMIUM_ARGS, find_browser
 from app.tiktok.cassettes import CassetteLibrary
 from app.tiktok.errors import RecordingNotFound
-from app.tiktok.parser import PayloadBlocked
+from app.tiktok.parser import EMPTY_BODY, NOT_JSON_BODY, PayloadBlocked
 from app.tiktok.recorder import Recorder
 from app.tiktok.replay import ReplayRouter
 from app.tiktok.settings import TikTokSettings
@@ -54,16 +54,25 @@ class SessionDied(Exception):
     """Chromium or the TikTokApi session is gone; the session must be relaunched."""
 
 
+class PageNotLoaded(PayloadBlocked):
+    """The profile page did not load while Chromium was alive; `reason` is the error."""
+
+
 @dataclass(frozen=True)
 class UserDetail:
     """What TikTok's user-detail API returned through TikTokApi.
 
-    `body` is None when TikTokApi kept no body (an empty or non-JSON answer); then
-    `library_error` says what TikTokApi raised.
+    `body` is None when TikTokApi kept no body (an empty or non-JSON response). Then
+    `library_error` describes what TikTok sent, as a noun phrase like PayloadError.reason.
     """
 
     body: object
     library_error: str = ""
+
+
+def first_line(text: str) -> str:
+    """Return the first line of an error message; Playwright appends a multi-line call log."""
+    return text.strip().split("\n", 1)[0]
 
 
 class _LibraryLogFilter(logging.Filter):
@@ -157,7 +166,9 @@ class BrowserSession:
             return CassetteLibrary(location)
         except (OSError, ValueError) as error:
             raise RecordingNotFound(
-                "", f"the cassettes at {location} cannot be loaded: {error}", str(location)
+                "",
+                f"The cassettes at {location} could not be loaded ({first_line(str(error))})",
+                str(location),
             ) from None
 
     def _on_disconnected(self, _browser: Browser) -> None:
@@ -180,16 +191,18 @@ class BrowserSession:
         try:
             return UserDetail(await user.info())
         except KeyError as error:
-            library_error = f"TikTokApi found no {error} in the body"
+            library_error = f"a body that TikTokApi could not read (no {error} key)"
         except TypeError:
             # Without a stored body, this is TikTokApi's broken InvalidJSONException().
-            library_error = "TikTok sent a body that is not JSON"
+            library_error = NOT_JSON_BODY
         except EmptyResponseException:
-            library_error = "TikTok sent an empty body"
+            library_error = EMPTY_BODY
         except (InvalidJSONException, InvalidResponseException) as error:
-            library_error = f"TikTokApi raised {type(error).__name__}: {error.message}"
+            library_error = (
+                f"a response that TikTokApi rejected ({type(error).__name__}: {error.message})"
+            )
         except PlaywrightError as error:
-            raise SessionDied(f"Playwright failed: {error.message}") from None
+            raise SessionDied(f"Playwright failed: {first_line(error.message)}") from None
         except Exception as error:
             # TikTokApi 7.3.3 raises bare Exception when no session is left alive
             # ("No valid sessions available") or a page could not sign the URL.
@@ -203,7 +216,7 @@ class BrowserSession:
     async def fetch_profile_page(self, username: str) -> str:
         """Load `https://www.tiktok.com/@<username>` in a new page and return its HTML.
 
-        A new page keeps TikTokApi's signing page untouched. Raises PayloadBlocked when
+        A new page keeps TikTokApi's signing page untouched. Raises PageNotLoaded when
         the page does not load while Chromium is alive, SessionDied when it is not.
         """
         if self.crashed or self.context is None:
@@ -221,12 +234,13 @@ class BrowserSession:
                 url, wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS
             )
             if response is None:
-                raise PayloadBlocked("the profile page sent no response")
+                raise PageNotLoaded("Chromium received no response")
             return await response.text()
         except PlaywrightError as error:
+            reason = first_line(error.message)
             if self.crashed or self.browser is None or not self.browser.is_connected():
-                raise SessionDied(f"Chromium died loading {url}: {error.message}") from None
-            raise PayloadBlocked(f"the profile page failed to load: {error.message}") from None
+                raise SessionDied(f"Chromium died loading {url}: {reason}") from None
+            raise PageNotLoaded(reason) from None
         finally:
             await self._close_page(page)
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from playwright.async_api import Error as PlaywrightError
 
 from app.tiktok.breaker import CircuitBreaker
-from app.tiktok.browser_session import BrowserSession, SessionDied
+from app.tiktok.browser_session import BrowserSession, PageNotLoaded, SessionDied, first_line
 from app.tiktok.errors import (
     AccountNotFound,
     BrowserNotFound,
@@ -40,6 +40,10 @@ CLOSE_TIMEOUT = 15.0
 
 # Retry-After seconds sent when the browser died: the next fetch relaunches it.
 RELAUNCH_RETRY_AFTER = 5
+
+# The two requests a fetch may send, as exception messages name them.
+USER_DETAIL_REQUEST = "user-detail request"
+PROFILE_PAGE_REQUEST = "profile-page request"
 
 T = TypeVar("T")
 
@@ -86,14 +90,18 @@ class TikTokClient:
         try:
             username = validate_username(username)
         except InvalidUsername as error:
-            raise UsernameRejected(str(username), str(error)) from None
+            raise UsernameRejected(
+                str(username),
+                f"The username {error.value!r} is not a valid TikTok username, because "
+                f"{error.reason}",
+            ) from None
 
         retry_after = self.breaker.retry_after()
         if retry_after is not None:
             raise TikTokUnavailable(
                 username,
-                f"TikTok blocked the last {self.breaker.threshold} requests, so the client "
-                f"pauses calls to TikTok; retry {username!r} in {retry_after} s",
+                f"TikTok blocked the last {self.breaker.threshold} requests, so calls to "
+                f"TikTok are paused for {retry_after} s and {username!r} was not requested",
                 retry_after,
             )
 
@@ -104,15 +112,19 @@ class TikTokClient:
             profile = future.result(timeout=deadline)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            logger.warning("Fetching %s timed out after %s s", username, deadline)
-            raise TikTokTimeout(
+            starting = self._session is None
+            logger.warning(
+                "Fetching %s timed out after %s s%s",
                 username,
-                f"TikTok did not answer for {username!r} within the deadline of {deadline} s",
                 deadline,
+                " while Chromium was starting" if starting else "",
+            )
+            raise TikTokTimeout(
+                username, _timeout_message(username, deadline, starting), deadline
             ) from None
         except concurrent.futures.CancelledError:
             raise TikTokUnavailable(
-                username, f"the TikTok client closed while fetching {username!r}", 1
+                username, f"The TikTok client was closed while it fetched {username!r}", 1
             ) from None
         except TikTokUnavailable:
             raise
@@ -160,7 +172,9 @@ class TikTokClient:
         with self._lock:
             if self._closed:
                 work.close()
-                raise TikTokUnavailable(username, "the TikTok client is closed", 1)
+                raise TikTokUnavailable(
+                    username, f"The TikTok client is closed, so {username!r} was not requested", 1
+                )
             if self._loop is None:
                 self._start_loop()
             assert self._loop is not None
@@ -193,8 +207,8 @@ class TikTokClient:
             await self._discard(session)
             raise TikTokUnavailable(
                 username,
-                f"the browser died while fetching {username!r}; it is being relaunched, "
-                "retry shortly",
+                f"Chromium stopped while fetching {username!r} ({error}), and the next "
+                "request relaunches it",
                 RELAUNCH_RETRY_AFTER,
             ) from None
         finally:
@@ -210,7 +224,7 @@ class TikTokClient:
         try:
             return parse_user_detail(detail.body, "api")
         except AccountMissing as error:
-            raise _account_not_found(username, error) from None
+            raise _account_not_found(username, USER_DETAIL_REQUEST, error) from None
         except PayloadBlocked as error:
             api_reason = error.reason if detail.body is not None else detail.library_error
 
@@ -223,15 +237,20 @@ class TikTokClient:
             return parse_profile_page(await session.fetch_profile_page(username))
         except AccountMissing as error:
             self._raise_if_unrecorded(session, username)
-            raise _account_not_found(username, error) from None
+            raise _account_not_found(username, PROFILE_PAGE_REQUEST, error) from None
+        except PageNotLoaded as error:
+            self._raise_if_unrecorded(session, username)
+            page_outcome = f"the {PROFILE_PAGE_REQUEST} failed ({error.reason})"
         except PayloadBlocked as error:
             self._raise_if_unrecorded(session, username)
-            raise TikTokBlocked(
-                username,
-                f"TikTok blocked the request for {username!r}: user detail: {api_reason}; "
-                f"profile page: {error.reason}",
-                max(1, round(self.settings.breaker_cooldown)),
-            ) from None
+            page_outcome = f"the {PROFILE_PAGE_REQUEST} with {error.reason}"
+
+        raise TikTokBlocked(
+            username,
+            f"TikTok answered the {USER_DETAIL_REQUEST} for {username!r} with {api_reason}, "
+            f"and {page_outcome}",
+            max(1, round(self.settings.breaker_cooldown)),
+        )
 
     def _raise_if_unrecorded(self, session: BrowserSession, username: str) -> None:
         if session.router is None:
@@ -244,10 +263,9 @@ class TikTokClient:
         cassette = session.router.library.path_for(username)
         raise RecordingNotFound(
             username,
-            f"no recording of {missing[0].method} {missing[0].url.split('?')[0]} for "
-            f"{username!r} in the cassettes at {session.router.library.location} "
-            f"(expected in {cassette}); record one with TIKTOK_RECORD on a machine with "
-            "internet access",
+            f"The cassettes at {session.router.library.location} contain no recording of "
+            f"{missing[0].method} {missing[0].url.split('?')[0]} for {username!r} "
+            f"(expected in {cassette})",
             str(cassette),
         )
 
@@ -264,19 +282,36 @@ class TikTokClient:
             # shield: a fetch that hits its deadline must not cancel the shared launch.
             return await asyncio.shield(self._starting)
         except BrowserNotFound as error:
-            raise BrowserNotFound(username, error.message) from None
+            raise BrowserNotFound(
+                username, f"Chromium is needed to fetch {username!r}, but {error.message}"
+            ) from None
         except RecordingNotFound as error:
-            raise RecordingNotFound(username, error.message, error.cassette) from None
-        except (TimeoutError, PlaywrightError, SessionDied) as error:
+            raise RecordingNotFound(
+                username, f"{error.message}, so {username!r} was not replayed", error.cassette
+            ) from None
+        except TimeoutError:
             raise TikTokUnavailable(
-                username, f"Chromium failed to start: {error}", RELAUNCH_RETRY_AFTER
+                username,
+                f"Chromium did not start within {LAUNCH_TIMEOUT:g} s, so {username!r} was "
+                "not requested",
+                RELAUNCH_RETRY_AFTER,
+            ) from None
+        except (PlaywrightError, SessionDied) as error:
+            raise TikTokUnavailable(
+                username,
+                f"Chromium failed to start ({first_line(str(error))}), so {username!r} was "
+                "not requested",
+                RELAUNCH_RETRY_AFTER,
             ) from None
         except Exception as error:
             # TikTokApi 7.3.3 raises bare Exception when it cannot open its sessions.
             if type(error) is not Exception:
                 raise
             raise TikTokUnavailable(
-                username, f"TikTokApi failed to start: {error}", RELAUNCH_RETRY_AFTER
+                username,
+                f"TikTokApi failed to open its sessions ({first_line(str(error))}), so "
+                f"{username!r} was not requested",
+                RELAUNCH_RETRY_AFTER,
             ) from None
 
     async def _launch(self) -> BrowserSession:
@@ -332,5 +367,20 @@ class TikTokClient:
         await asyncio.gather(*leftovers, return_exceptions=True)
 
 
-def _account_not_found(username: str, error: AccountMissing) -> AccountNotFound:
-    return AccountNotFound(username, f"TikTok has no account {username!r}: {error.reason}")
+def _account_not_found(username: str, request: str, error: AccountMissing) -> AccountNotFound:
+    return AccountNotFound(
+        username,
+        f"TikTok answered the {request} for {username!r} with {error.reason}, so the "
+        "account does not exist or was banned",
+    )
+
+
+def _timeout_message(username: str, deadline: float, starting: bool) -> str:
+    if starting:
+        return (
+            f"Chromium was still starting when the deadline of {deadline:g} s passed, so "
+            f"{username!r} was not requested from TikTok"
+        )
+    return (
+        f"TikTok did not answer the request for {username!r} within the deadline of {deadline:g} s"
+    )

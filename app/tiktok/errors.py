@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class TikTokError(Exception):
-    """Base class for every failure to collect a TikTok account."""
+    """Base class for every failure to collect a TikTok account.
+
+    `message` names the username and what happened, starts with a capital letter and has
+    no final period, so a caller can append its own advice. It gives no retry advice,
+    because `retry_after` carries the wait where there is one.
+    """
 
     def __init__(self, username: str, message: str) -> None:
         super().__init__(message)
@@ -17,7 +22,11 @@ class AccountNotFound(TikTokError):
 
 
 class TikTokBlocked(TikTokError):
-    """TikTok answered with bot detection: a captcha, an empty body or an unusable payload."""
+    """TikTok sent a captcha, an empty or non-JSON body, or a payload without a usable user.
+
+    TikTok sends all of these when it blocks automation, though a non-JSON body can also
+    be one of its error pages. Each one counts toward the client's cool-down.
+    """
 
     def __init__(self, username: str, message: str, retry_after: int) -> None:
         super().__init__(username, message)
@@ -37,7 +46,7 @@ class TikTokTimeout(TikTokError):
 
 
 class BrowserNotFound(TikTokError):
-    """No Chromium could be found to launch; the message says how to install one."""
+    """No Chromium could be found to launch; the message names the commands that install one."""
 
 
 class RecordingNotFound(TikTokError):

@@ -28,6 +28,11 @@ NOT_FOUND_CODES = frozenset({STATUS_NOT_FOUND, STATUS_BANNED})
 CAPTCHA_CODE = "10000"
 CAPTCHA_TYPE = "verify"
 
+# Reasons for the bodies that carry no JSON user. TikTok also serves HTML when it blocks,
+# so a body that is not JSON counts as a block, but its reason names no cause.
+EMPTY_BODY = "an empty body (TikTok sends one when it detects automation)"
+NOT_JSON_BODY = "a body that is not JSON (an HTML error page or a block page)"
+
 REHYDRATION_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 DEFAULT_SCOPE_KEY = "__DEFAULT_SCOPE__"
 USER_DETAIL_KEY = "webapp.user-detail"
@@ -52,7 +57,11 @@ _COUNT_KEYS = {
 
 
 class PayloadError(ValueError):
-    """A TikTok body that carries no usable user; `reason` describes what it contained instead."""
+    """A TikTok body that carries no usable user.
+
+    `reason` is a noun phrase for what TikTok sent instead, such as "a captcha", written
+    to follow "TikTok answered the user-detail request for 'zg.520' with".
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -77,24 +86,27 @@ def parse_user_detail(body: object, source: ProfileSource) -> Profile:
     data = _as_object(body)
 
     if _is_captcha(data):
-        raise PayloadBlocked(f"TikTok sent a captcha (code {data.get('code')!r})")
+        raise PayloadBlocked("a captcha")
 
     status_code = _status_code(data)
+    status = f"statusCode {status_code}" if status_code is not None else "no statusCode"
     if status_code in NOT_FOUND_CODES:
-        raise AccountMissing(f"TikTok statusCode {status_code}: no such account, or banned")
+        raise AccountMissing(status)
 
     user_info = data.get("userInfo")
     if user_info == {}:
-        raise AccountMissing(f"TikTok sent an empty userInfo (statusCode {status_code})")
+        raise AccountMissing(f"an empty userInfo ({status})")
     if not isinstance(user_info, dict):
-        raise PayloadBlocked(f"the body has no userInfo object (statusCode {status_code})")
+        raise PayloadBlocked(f"a body without a userInfo object ({status})")
 
     user = user_info.get("user")
+    if user == {}:
+        raise PayloadBlocked(f"an empty user object ({status})")
     if not isinstance(user, dict) or not user.get("id"):
-        raise PayloadBlocked(f"userInfo.user has no id (statusCode {status_code})")
+        raise PayloadBlocked(f"a user object without an id ({status})")
     for key in ("uniqueId", "secUid"):
         if not isinstance(user.get(key), str) or not user[key]:
-            raise PayloadBlocked(f"userInfo.user has no {key} (statusCode {status_code})")
+            raise PayloadBlocked(f"a user object without a {key} ({status})")
 
     counts = _counts(user_info)
     private_account = bool(user.get("privateAccount")) or status_code == STATUS_PRIVATE
@@ -127,18 +139,18 @@ def extract_user_detail(html: str) -> dict[str, Any]:
     match = _REHYDRATION_SCRIPT.search(html)
     if match is None:
         if _is_captcha(_try_json(html)):
-            raise PayloadBlocked("the profile page is a captcha")
-        raise PayloadBlocked(f"the profile page has no {REHYDRATION_SCRIPT_ID} script")
+            raise PayloadBlocked("a captcha")
+        raise PayloadBlocked(f"HTML without the {REHYDRATION_SCRIPT_ID} script")
 
     try:
         data = json.loads(match.group(1))
     except json.JSONDecodeError:
-        raise PayloadBlocked(f"the {REHYDRATION_SCRIPT_ID} script is not JSON") from None
+        raise PayloadBlocked(f"HTML whose {REHYDRATION_SCRIPT_ID} script is not JSON") from None
 
     scope = data.get(DEFAULT_SCOPE_KEY) if isinstance(data, dict) else None
     user_detail = scope.get(USER_DETAIL_KEY) if isinstance(scope, dict) else None
     if not isinstance(user_detail, dict):
-        raise PayloadBlocked(f"the profile page carries no {USER_DETAIL_KEY} object")
+        raise PayloadBlocked(f"HTML without the {USER_DETAIL_KEY} object")
     return user_detail
 
 
@@ -149,18 +161,18 @@ def parse_profile_page(html: str) -> Profile:
 
 def _as_object(body: object) -> dict[str, Any]:
     if body is None or body == "" or body == b"":
-        raise PayloadBlocked("TikTok sent an empty body")
+        raise PayloadBlocked(EMPTY_BODY)
 
     if isinstance(body, str | bytes):
         data = _try_json(body)
         if data is None:
-            raise PayloadBlocked("TikTok sent a body that is not JSON")
+            raise PayloadBlocked(NOT_JSON_BODY)
         body = data
 
     if not isinstance(body, dict):
-        raise PayloadBlocked(f"TikTok sent JSON that is not an object ({type(body).__name__})")
+        raise PayloadBlocked(f"JSON that is not an object ({type(body).__name__})")
     if not body:
-        raise PayloadBlocked("TikTok sent an empty JSON object")
+        raise PayloadBlocked("an empty JSON object")
     return body
 
 

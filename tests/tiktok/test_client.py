@@ -15,6 +15,7 @@ from tiktok_support import CASSETTES, chromium_pids, replay_settings
 
 from app.tiktok import (
     AccountNotFound,
+    BrowserNotFound,
     RecordingNotFound,
     TikTokBlocked,
     TikTokClient,
@@ -89,30 +90,58 @@ def test_fetch_renamed_account(client):
     assert profile.user_id == "6799838955094836230"
 
 
-@pytest.mark.parametrize("username", ["missing.account", "banned.account"])
-def test_fetch_not_found(client, username):
+@pytest.mark.parametrize(
+    ("username", "status_code"), [("missing.account", 10221), ("banned.account", 10202)]
+)
+def test_fetch_not_found(client, username, status_code):
     with pytest.raises(AccountNotFound) as caught:
         client.fetch_profile(username)
 
     assert caught.value.username == username
+    assert caught.value.message == (
+        f"TikTok answered the user-detail request for '{username}' with statusCode "
+        f"{status_code}, so the account does not exist or was banned"
+    )
+
+
+# Every blocked cassette falls back to the profile page, so each message names both.
+PAGE_WITHOUT_USER = "the profile-page request with HTML without the webapp.user-detail object"
 
 
 @pytest.mark.parametrize(
-    ("username", "reason"),
+    ("username", "message"),
     [
-        ("captcha.user", "captcha"),
-        ("empty.user.object", "no id"),
-        ("html.error.user", "not JSON"),
-        ("gnarly.blocked", "empty body"),
+        (
+            "captcha.user",
+            "TikTok answered the user-detail request for 'captcha.user' with a captcha, "
+            "and the profile-page request with a captcha",
+        ),
+        (
+            "empty.user.object",
+            "TikTok answered the user-detail request for 'empty.user.object' with an empty "
+            f"user object (statusCode 0), and {PAGE_WITHOUT_USER}",
+        ),
+        (
+            "html.error.user",
+            "TikTok answered the user-detail request for 'html.error.user' with a body that "
+            "is not JSON (an HTML error page or a block page), "
+            f"and {PAGE_WITHOUT_USER}",
+        ),
+        (
+            "gnarly.blocked",
+            "TikTok answered the user-detail request for 'gnarly.blocked' with an empty body "
+            "(TikTok sends one when it detects automation), "
+            f"and {PAGE_WITHOUT_USER}",
+        ),
     ],
 )
-def test_fetch_blocked(client, username, reason):
+def test_fetch_blocked(client, username, message):
     with pytest.raises(TikTokBlocked) as caught:
         client.fetch_profile(username)
 
     assert type(caught.value) is TikTokBlocked
     assert caught.value.username == username
-    assert reason in caught.value.message
+    assert caught.value.message == message
     assert caught.value.retry_after > 0
 
 
@@ -120,7 +149,11 @@ def test_fetch_unrecorded_username(client):
     with pytest.raises(RecordingNotFound) as caught:
         client.fetch_profile("nobody.here")
 
-    assert "nobody.here" in caught.value.message
+    assert caught.value.message == (
+        f"The cassettes at {CASSETTES} contain no recording of GET "
+        "https://www.tiktok.com/api/user/detail/ for 'nobody.here' "
+        f"(expected in {CASSETTES / 'nobody.here.yaml'})"
+    )
     assert caught.value.cassette == str(CASSETTES / "nobody.here.yaml")
 
 
@@ -132,8 +165,33 @@ def test_fetch_unrecorded_keeps_session(client):
 
 
 def test_fetch_invalid_username(client):
-    with pytest.raises(UsernameRejected):
+    with pytest.raises(UsernameRejected) as caught:
+        client.fetch_profile("x")
+
+    assert caught.value.message.startswith(
+        "The username 'x' is not a valid TikTok username, because it has 1 "
+    )
+    assert caught.value.message.count("'x'") == 1
+
+
+def test_fetch_script_username(client):
+    with pytest.raises(UsernameRejected) as caught:
         client.fetch_profile("bad'); alert(1); //")
+
+    assert caught.value.username == "bad'); alert(1); //"
+
+
+def test_fetch_without_browser(make_client):
+    client = make_client(browser_path="/nonexistent/chromium")
+
+    with pytest.raises(BrowserNotFound) as caught:
+        client.fetch_profile("zg.520")
+
+    assert caught.value.message.startswith(
+        "Chromium is needed to fetch 'zg.520', but TIKTOK_BROWSER_PATH='/nonexistent/chromium' "
+        "is not an executable file."
+    )
+    assert "remove it to use Playwright's Chromium" in caught.value.message
 
 
 def test_fetch_never_logs_ms_token(make_client, caplog):
@@ -177,6 +235,22 @@ def test_deadline_raises_timeout(make_client):
 
     assert caught.value.deadline == 3.0
     assert caught.value.username == "slow.user"
+    assert caught.value.message == (
+        "TikTok did not answer the request for 'slow.user' within the deadline of 3 s"
+    )
+
+
+def test_deadline_while_starting(make_client):
+    # Chromium cannot start within a millisecond, so the deadline passes during the launch.
+    client = make_client(deadline=0.001)
+
+    with pytest.raises(TikTokTimeout) as caught:
+        client.fetch_profile("zg.520")
+
+    assert caught.value.message == (
+        "Chromium was still starting when the deadline of 0.001 s passed, so 'zg.520' was "
+        "not requested from TikTok"
+    )
 
 
 def test_deadline_leaves_client_usable(make_client):
@@ -204,6 +278,8 @@ def test_crash_then_relaunch(make_client):
     with pytest.raises(TikTokUnavailable) as caught:
         client.fetch_profile("zg.520")
     assert caught.value.retry_after > 0
+    assert caught.value.message.startswith("Chromium stopped while fetching 'zg.520' (")
+    assert caught.value.message.endswith("), and the next request relaunches it")
     assert client.fetch_profile("zg.520").user_id == "6799838955094836230"
     assert client.launch_count == 2
 
@@ -218,6 +294,10 @@ def test_breaker_opens_after_blocks(make_client):
     with pytest.raises(TikTokUnavailable) as caught:
         client.fetch_profile("zg.520")
     assert 0 < caught.value.retry_after <= 60
+    assert caught.value.message == (
+        "TikTok blocked the last 2 requests, so calls to TikTok are paused for "
+        f"{caught.value.retry_after} s and 'zg.520' was not requested"
+    )
 
 
 def test_breaker_closes_after_cooldown(make_client):
@@ -245,8 +325,10 @@ def test_fetch_after_close(make_client):
     client = make_client()
     client.close()
 
-    with pytest.raises(TikTokUnavailable, match="closed"):
+    with pytest.raises(TikTokUnavailable) as caught:
         client.fetch_profile("zg.520")
+
+    assert caught.value.message == "The TikTok client is closed, so 'zg.520' was not requested"
 
 
 def test_cassette_file_location(make_client):

@@ -9,6 +9,8 @@ import pytest
 from tiktok_support import DATA, load_body
 
 from app.tiktok.parser import (
+    EMPTY_BODY,
+    NOT_JSON_BODY,
     AccountMissing,
     PayloadBlocked,
     extract_user_detail,
@@ -121,8 +123,10 @@ def test_counts_reject_beyond_int64():
 
 
 def test_not_found_10221():
-    with pytest.raises(AccountMissing):
+    with pytest.raises(AccountMissing) as caught:
         parse_user_detail(load_body("api-user-detail-10221-not-found.json"), "api")
+
+    assert caught.value.reason == "statusCode 10221"
 
 
 def test_not_found_10202():
@@ -137,8 +141,10 @@ def test_not_found_empty_user_info_with_status_zero():
     body = load_body("api-user-detail-10221-not-found.json")
     body["statusCode"] = 0
 
-    with pytest.raises(AccountMissing):
+    with pytest.raises(AccountMissing) as caught:
         parse_user_detail(body, "api")
+
+    assert caught.value.reason == "an empty userInfo (statusCode 0)"
 
 
 def test_private_10222_parses_with_flag():
@@ -159,40 +165,90 @@ def test_private_flag_from_user_object():
 
 
 def test_captcha_is_blocked():
-    with pytest.raises(PayloadBlocked, match="captcha"):
+    with pytest.raises(PayloadBlocked) as caught:
         parse_user_detail(load_body("captcha-verify-10000.json"), "api")
 
+    assert caught.value.reason == "a captcha"
 
-@pytest.mark.parametrize("body", [None, "", b"", {}], ids=["none", "text", "bytes", "object"])
+
+@pytest.mark.parametrize("body", [None, "", b""], ids=["none", "text", "bytes"])
 def test_empty_body_is_blocked(body):
-    with pytest.raises(PayloadBlocked):
+    with pytest.raises(PayloadBlocked) as caught:
         parse_user_detail(body, "api")
+
+    assert caught.value.reason == EMPTY_BODY
+
+
+def test_empty_object_is_blocked():
+    with pytest.raises(PayloadBlocked) as caught:
+        parse_user_detail({}, "api")
+
+    assert caught.value.reason == "an empty JSON object"
 
 
 @pytest.mark.parametrize(
     "text",
-    ["<html><body>502 Bad Gateway</body></html>", "{statusCode: -1}", "[1, 2]"],
-    ids=["html", "unquoted-keys", "array"],
+    ["<html><body>502 Bad Gateway</body></html>", "{statusCode: -1}"],
+    ids=["html", "unquoted-keys"],
 )
-def test_not_json_object_is_blocked(text):
-    with pytest.raises(PayloadBlocked):
+def test_not_json_is_blocked(text):
+    with pytest.raises(PayloadBlocked) as caught:
         parse_user_detail(text, "api")
+
+    assert caught.value.reason == NOT_JSON_BODY
+
+
+def test_not_json_reason_neutral():
+    assert "detect" not in NOT_JSON_BODY
+    assert "bot" not in NOT_JSON_BODY
+
+
+def test_json_array_is_blocked():
+    with pytest.raises(PayloadBlocked) as caught:
+        parse_user_detail("[1, 2]", "api")
+
+    assert caught.value.reason == "JSON that is not an object (list)"
+
+
+def test_empty_user_is_blocked():
+    body = load_body("api-user-detail-ok-zg.520.json")
+    body["userInfo"]["user"] = {}
+
+    with pytest.raises(PayloadBlocked) as caught:
+        parse_user_detail(body, "api")
+
+    assert caught.value.reason == "an empty user object (statusCode 0)"
 
 
 def test_user_without_id_is_blocked():
     body = load_body("api-user-detail-ok-zg.520.json")
-    body["userInfo"]["user"] = {}
+    del body["userInfo"]["user"]["id"]
 
-    with pytest.raises(PayloadBlocked, match="no id"):
+    with pytest.raises(PayloadBlocked) as caught:
         parse_user_detail(body, "api")
+
+    assert caught.value.reason == "a user object without an id (statusCode 0)"
 
 
 def test_user_without_sec_uid_is_blocked():
     body = load_body("api-user-detail-ok-zg.520.json")
     del body["userInfo"]["user"]["secUid"]
 
-    with pytest.raises(PayloadBlocked, match="secUid"):
+    with pytest.raises(PayloadBlocked) as caught:
         parse_user_detail(body, "api")
+
+    assert caught.value.reason == "a user object without a secUid (statusCode 0)"
+
+
+def test_missing_status_code_named():
+    body = load_body("api-user-detail-ok-zg.520.json")
+    del body["statusCode"]
+    del body["userInfo"]
+
+    with pytest.raises(PayloadBlocked) as caught:
+        parse_user_detail(body, "api")
+
+    assert caught.value.reason == "a body without a userInfo object (no statusCode)"
 
 
 def test_status_message_is_ignored():
@@ -222,20 +278,26 @@ def test_profile_page_parses_with_source():
 def test_profile_page_without_user_detail_is_blocked():
     html = profile_page_html({"webapp.app-context": {"region": "US"}})
 
-    with pytest.raises(PayloadBlocked, match=r"webapp\.user-detail"):
+    with pytest.raises(PayloadBlocked) as caught:
         extract_user_detail(html)
+
+    assert caught.value.reason == "HTML without the webapp.user-detail object"
 
 
 def test_profile_page_without_script_is_blocked():
-    with pytest.raises(PayloadBlocked, match="no __UNIVERSAL_DATA_FOR_REHYDRATION__"):
+    with pytest.raises(PayloadBlocked) as caught:
         extract_user_detail("<html><body>Access denied</body></html>")
+
+    assert caught.value.reason == "HTML without the __UNIVERSAL_DATA_FOR_REHYDRATION__ script"
 
 
 def test_profile_page_captcha_is_blocked():
     text = (DATA / "captcha-verify-10000.json").read_text(encoding="utf-8")
 
-    with pytest.raises(PayloadBlocked, match="captcha"):
+    with pytest.raises(PayloadBlocked) as caught:
         extract_user_detail(text)
+
+    assert caught.value.reason == "a captcha"
 
 
 def test_profile_page_broken_script_is_blocked():
