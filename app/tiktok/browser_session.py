@@ -40,11 +40,20 @@ PROFILE_URL = TIKTOK_URL + "/@{username}"
 # Milliseconds Playwright waits for a navigation (TikTokApi's first page, profile pages).
 NAVIGATION_TIMEOUT_MS = 20_000
 
-# TikTokApi logs whole response bodies at ERROR; its records go to this logger, with
-# msToken values masked and long messages cut.
+# TikTokApi's records go to this logger, with msToken values masked and long messages
+# cut. Its level is inherited, so the application's logging configuration applies.
 LIBRARY_LOGGER_NAME = "app.tiktok.tiktokapi"
 LIBRARY_MESSAGE_LIMIT = 300
 _MS_TOKEN = re.compile(r"(msToken=)[^&\s'\"]+")
+
+# TikTokApi 7.3.3 logs these whole bodies at ERROR (tiktok.py make_request, api/user.py
+# User.__extract_from_data), even for a captcha or a success body without `status_code`.
+# The client parses the same body and logs the outcome, so they go down to DEBUG.
+LIBRARY_BODY_DUMPS = (
+    "Got an unexpected status code:",
+    "Failed to decode json response:",
+    "Failed to create User with data:",
+)
 
 # msToken sent during replay, so TikTokApi skips its wait for TikTok to set the cookie.
 REPLAY_MS_TOKEN = "replay"
@@ -75,11 +84,28 @@ def first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0]
 
 
-class _LibraryLogFilter(logging.Filter):
-    """Mask msToken values and cut TikTokApi's long messages (it logs whole bodies)."""
+class LibraryLogFilter(logging.Filter):
+    """Lower TikTokApi's levels, mask msToken values and cut long messages.
+
+    Every failure TikTokApi logs at ERROR reaches the client as an exception, which the
+    client reports itself, so TikTokApi's records go no higher than WARNING. Body dumps
+    go to DEBUG. A record whose new level the logger is not enabled for is dropped.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self._logger = logger
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = _MS_TOKEN.sub(r"\1***", record.getMessage())
+        message = record.getMessage()
+        if message.startswith(LIBRARY_BODY_DUMPS):
+            _set_level(record, logging.DEBUG)
+        elif record.levelno > logging.WARNING:
+            _set_level(record, logging.WARNING)
+        if not self._logger.isEnabledFor(record.levelno):
+            return False
+
+        message = _MS_TOKEN.sub(r"\1***", message)
         if len(message) > LIBRARY_MESSAGE_LIMIT:
             message = message[:LIBRARY_MESSAGE_LIMIT] + f"... ({len(message)} characters)"
         record.msg = message
@@ -87,13 +113,20 @@ class _LibraryLogFilter(logging.Filter):
         return True
 
 
-def _configure_library_logger(api: TikTokApi) -> None:
-    # TikTokApi adds a StreamHandler to its logger on every instance; drop it, so the
-    # records go through the application's own logging configuration once.
-    for handler in list(api.logger.handlers):
-        api.logger.removeHandler(handler)
-    if not any(isinstance(f, _LibraryLogFilter) for f in api.logger.filters):
-        api.logger.addFilter(_LibraryLogFilter())
+def _set_level(record: logging.LogRecord, level: int) -> None:
+    record.levelno = level
+    record.levelname = logging.getLevelName(level)
+
+
+def configure_library_logger(logger: logging.Logger) -> None:
+    """Route TikTokApi's logger through the application's logging, filtered."""
+    # TikTokApi adds a StreamHandler to its logger on every instance and sets the level
+    # it is given. Dropping both sends its records through the application's handlers.
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+    if not any(isinstance(f, LibraryLogFilter) for f in logger.filters):
+        logger.addFilter(LibraryLogFilter(logger))
 
 
 class BrowserSession:
@@ -113,8 +146,8 @@ class BrowserSession:
 
     async def start(self) -> None:
         """Launch Chromium and open TikTokApi's sessions on TikTok's start page."""
-        api = TikTokApi(logging_level=logging.WARNING, logger_name=LIBRARY_LOGGER_NAME)
-        _configure_library_logger(api)
+        api = TikTokApi(logger_name=LIBRARY_LOGGER_NAME)
+        configure_library_logger(api.logger)
         self.api = api
 
         # TikTokApi stores the instance in a class attribute (User.parent), shared by

@@ -23,6 +23,7 @@ from app.tiktok import (
     TikTokUnavailable,
     UsernameRejected,
 )
+from app.tiktok.browser_session import LIBRARY_LOGGER_NAME
 
 pytestmark = pytest.mark.browser
 
@@ -143,6 +144,18 @@ def test_fetch_blocked(client, username, message):
     assert caught.value.username == username
     assert caught.value.message == message
     assert caught.value.retry_after > 0
+
+
+@pytest.mark.parametrize("username", ["captcha.user", "html.error.user"])
+def test_fetch_blocked_logs_no_error(client, caplog, username):
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(TikTokBlocked):
+        client.fetch_profile(username)
+
+    library = [record for record in caplog.records if record.name == LIBRARY_LOGGER_NAME]
+    assert [record for record in library if record.levelno >= logging.ERROR] == []
+    assert any(record.levelno == logging.DEBUG for record in library)
 
 
 def test_fetch_unrecorded_username(client):
