@@ -17,6 +17,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
 from app import create_app, db
+from app.config import FALSE_WORDS, TRUE_WORDS, ConfigError, load_config, parse_boolean
+from app.tiktok import TikTokSettings
 
 REPOSITORY = Path(__file__).parent.parent
 TABLES = {"alembic_version", "tiktok_users", "user_snapshots"}
@@ -68,6 +70,63 @@ def test_max_content_length_from_env(
     app = create_app({"TIKTOK_CLIENT": tiktok_client}, instance_path=str(tmp_path))
 
     assert app.config["MAX_CONTENT_LENGTH"] == 512
+
+
+@pytest.mark.parametrize("word", ["true", "TRUE", "yes", "on", "1", " True "])
+def test_auto_migrate_true_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiktok_client: object, word: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'words.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("AUTO_MIGRATE", word)
+
+    app = create_app({"TIKTOK_CLIENT": tiktok_client}, instance_path=str(tmp_path))
+    app.extensions["db"].engine.dispose()
+
+    assert app.config["AUTO_MIGRATE"] is True
+    assert table_names(url) == TABLES
+
+
+@pytest.mark.parametrize("word", ["false", "FALSE", "no", "off", "0"])
+def test_auto_migrate_false_words(word: str) -> None:
+    config = load_config({"AUTO_MIGRATE": word}, "/tmp/instance")
+
+    assert config["AUTO_MIGRATE"] is False
+
+
+@pytest.mark.parametrize("word", TRUE_WORDS + FALSE_WORDS)
+def test_booleans_match_tiktok_settings(word: str) -> None:
+    tiktok_value = TikTokSettings.from_env({"TIKTOK_HEADLESS": word}).headless
+
+    assert parse_boolean("AUTO_MIGRATE", word) is tiktok_value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("AUTO_MIGRATE", "maybe", "one of 1, true, yes, on, 0, false, no, off"),
+        ("MAX_CONTENT_LENGTH", "abc", "a positive integer"),
+        ("MAX_CONTENT_LENGTH", "-1", "a positive integer"),
+        ("MAX_CONTENT_LENGTH", "0", "a positive integer"),
+        ("MAX_CONTENT_LENGTH", "4.5", "a positive integer"),
+        ("LOG_LEVEL", "verbose", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ],
+)
+def test_invalid_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigError) as raised:
+        create_app(instance_path=str(tmp_path))
+
+    assert str(raised.value) == f"invalid {name}={value!r}: expected {expected}"
+
+
+def test_log_level_any_case() -> None:
+    config = load_config({"LOG_LEVEL": "debug"}, "/tmp/instance")
+
+    assert config["LOG_LEVEL"] == "DEBUG"
 
 
 def test_log_hides_database_password(
