@@ -20,6 +20,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from app.db import sqlstate
 from app.models import TikTokUser, UserSnapshot
 from app.tiktok.profile import Profile
 
@@ -78,23 +79,15 @@ def is_race(error: BaseException) -> bool:
     """Return whether `error` comes from a concurrent transaction and a retry can succeed."""
     if not isinstance(error, DBAPIError):
         return False
-    if _sqlstate(error) in RETRYABLE_SQLSTATES:
+    if sqlstate(error) in RETRYABLE_SQLSTATES:
         return True
     return isinstance(error, IntegrityError) and str(error.orig).startswith(SQLITE_UNIQUE_VIOLATION)
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    # pg8000 passes the server's error fields as a dict, with the SQLSTATE under "C".
-    args = getattr(error.orig, "args", ())
-    if args and isinstance(args[0], dict):
-        return args[0].get("C")
-    return None
 
 
 def _log_retry(profile: Profile, state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome else None
     logger.warning(
-        "Storing username %s (id %s) lost a race, retrying (attempt %d of %d): %s",
+        "Storing username %r (id %s) lost a race, retrying (attempt %d of %d): %s",
         profile.username,
         profile.user_id,
         state.attempt_number + 1,
@@ -126,7 +119,7 @@ def _store_once(session: Session, profile: Profile) -> Collection:
 
     created = first_collected_at == collected_at
     logger.info(
-        "Stored username %s (id %s) from %s: %s",
+        "Stored username %r (id %s) from %s: %s",
         username,
         user_id,
         profile.source,
@@ -147,7 +140,7 @@ def _release_username(session: Session, username: str, user_id: int) -> None:
 
     for previous_id in released:
         logger.info(
-            "Username %s moved from account %s to account %s", username, previous_id, user_id
+            "Username %r moved from account %s to account %s", username, previous_id, user_id
         )
 
 

@@ -1,18 +1,23 @@
-"""The SQLAlchemy engine, the per-request session, and the Alembic migration commands."""
+"""The SQLAlchemy engine, the per-request session, the Alembic migrations and the schema check."""
 
 from __future__ import annotations
 
 import atexit
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -25,13 +30,48 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10
 POOL_TIMEOUT = 10
 
+# SQLSTATE codes of Postgres errors that mean the schema lacks a table or a column:
+# undefined_table and undefined_column.
+MISSING_SCHEMA_SQLSTATES = frozenset({"42P01", "42703"})
 
-@dataclass(frozen=True)
+# sqlite3 reports a missing table or column only in its message text, as
+# "no such table: t", "no such column: c" or "table t has no column named c".
+SQLITE_MISSING_SCHEMA_MESSAGES = ("no such table", "no such column", "has no column named")
+
+# The command that migrates the database, for logs and problem details.
+MIGRATE_COMMAND = "flask --app app db upgrade"
+
+
+@dataclass
 class Database:
-    """One app's engine and its thread-local session registry."""
+    """One app's engine, its thread-local session registry, and whether its schema is current.
+
+    `migrated` turns true once the database was found at the migrations' head, so the
+    revision is read once per process, not once per request. A missing table found
+    later turns it false again.
+    """
 
     engine: Engine
     sessions: scoped_session[Session]
+    migrated: bool = False
+
+
+@dataclass(frozen=True)
+class SchemaRevision:
+    """The Alembic revisions stored in a database and the heads of the shipped migrations."""
+
+    current: tuple[str, ...]
+    expected: tuple[str, ...]
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the database is at the head of the shipped migrations."""
+        return set(self.current) == set(self.expected)
+
+    def describe(self) -> str:
+        """Return the revisions as words for a log line."""
+        current = ", ".join(self.current) or "none (no alembic_version table or row)"
+        return f"revision {current}, while the app's migrations end at {', '.join(self.expected)}"
 
 
 def safe_url(engine_or_url: Engine | str) -> str:
@@ -92,6 +132,92 @@ def _remove_session(exception: BaseException | None) -> None:
 def _dispose(engine: Engine) -> None:
     engine.dispose()
     logger.info("Database connections closed for %s", safe_url(engine))
+
+
+def read_schema_revision(engine: Engine) -> SchemaRevision:
+    """Read the database's Alembic revision and the heads of the shipped migrations."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+
+    expected = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return SchemaRevision(current=tuple(sorted(current)), expected=tuple(sorted(expected)))
+
+
+def check_schema_at_start(app: Flask) -> None:
+    """Log whether the app's database is migrated, without failing when it is unreachable.
+
+    While the schema is not known to be current, each request checks again
+    (`is_schema_current`).
+    """
+    database: Database = app.extensions["db"]
+
+    try:
+        revision = read_schema_revision(database.engine)
+    except (DBAPIError, PoolTimeoutError) as error:
+        logger.warning(
+            "Database %s cannot be reached at start-up, so its schema is checked at the "
+            "first request: %s",
+            safe_url(database.engine),
+            error,
+        )
+        return
+
+    if revision.is_current:
+        database.migrated = True
+        logger.info("Database %s is at %s", safe_url(database.engine), revision.describe())
+        return
+
+    logger.warning(
+        "Database %s is at %s. Run `%s` (or `make migrate`); until then every request to "
+        "/tiktok_users answers 503 database-not-migrated.",
+        safe_url(database.engine),
+        revision.describe(),
+        MIGRATE_COMMAND,
+    )
+
+
+def is_schema_current() -> bool:
+    """Return whether the current app's database is migrated, reading its revision until it is.
+
+    Raises the database's error when it cannot be reached.
+    """
+    database: Database = current_app.extensions["db"]
+    if database.migrated:
+        return True
+
+    revision = read_schema_revision(database.engine)
+    if revision.is_current:
+        database.migrated = True
+        logger.info("Database %s is at %s", safe_url(database.engine), revision.describe())
+
+    return revision.is_current
+
+
+def forget_schema_check() -> None:
+    """Read the revision again at the next request, after a table turned out to be missing."""
+    current_app.extensions["db"].migrated = False
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """Return the Postgres SQLSTATE code of a database error, or None for other drivers."""
+    # pg8000 passes the server's error fields as a dict, with the SQLSTATE under "C".
+    args = getattr(error.orig, "args", ())
+    if args and isinstance(args[0], dict):
+        return args[0].get("C")
+    return None
+
+
+def is_missing_schema_error(error: BaseException) -> bool:
+    """Return whether a database error means a table or column is missing (not migrated)."""
+    if not isinstance(error, DBAPIError):
+        return False
+
+    if sqlstate(error) in MISSING_SCHEMA_SQLSTATES:
+        return True
+
+    return isinstance(error.orig, sqlite3.OperationalError) and any(
+        message in str(error.orig) for message in SQLITE_MISSING_SCHEMA_MESSAGES
+    )
 
 
 def get_session() -> Session:
