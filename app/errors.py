@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from app.db import MIGRATE_COMMAND, forget_schema_check, is_missing_schema_error
 from app.tiktok.errors import (
     AccountNotFound,
     BrowserNotFound,
@@ -31,6 +32,46 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 # Seconds a client should wait before retrying when the cause gives no better value.
 DEFAULT_RETRY_AFTER = 60
+
+# Characters of a client's value that a detail, the `username` member or a log line
+# repeats. Valid usernames have at most 30, so only invalid values are cut, and a huge
+# value cannot inflate the response or the log.
+MAX_ECHO_LENGTH = 64
+
+# Longest request path repeated as `instance`. The longest path the API serves, a
+# snapshots path with a 30-character username, has 54 characters plus any stage prefix.
+MAX_INSTANCE_LENGTH = 256
+
+
+def quote_value(value: str) -> str:
+    """Quote a client's value for a detail or a log line: repr, cut to MAX_ECHO_LENGTH.
+
+    repr() escapes line breaks and other control characters, so a value cannot forge a
+    log line. A longer value ends with an ellipsis and its length.
+    """
+    if len(value) <= MAX_ECHO_LENGTH:
+        return repr(value)
+    return f"{value[:MAX_ECHO_LENGTH]!r}… ({len(value)} characters)"
+
+
+def printable(text: str) -> str:
+    """Return `text` with control and other non-printable characters backslash-escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def plural(count: int, noun: str) -> str:
+    """Return "1 second", "2 seconds": a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def as_sentence(message: str) -> str:
+    """Return `message` as a sentence: first letter uppercase, a final period."""
+    text = message.strip()
+    if not text:
+        return text
+
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 class Problem(Exception):
@@ -55,17 +96,25 @@ class Problem(Exception):
         self.headers = headers or {}
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the problem details object of RFC 9457."""
+        """Return the problem details object of RFC 9457.
+
+        `instance` is left out for a path longer than MAX_INSTANCE_LENGTH and `username`
+        for a value longer than MAX_ECHO_LENGTH, because a cut value would be wrong.
+        """
         body: dict[str, Any] = {
             "type": f"/problems/{self.slug}",
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
-            # The path as the client sent it, with any prefix a proxy or API stage strips
-            # into SCRIPT_NAME.
-            "instance": request.script_root + request.path,
         }
-        if self.username is not None:
+
+        # The path as the client sent it, with any prefix a proxy or API stage strips
+        # into SCRIPT_NAME.
+        instance = request.script_root + request.path
+        if len(instance) <= MAX_INSTANCE_LENGTH:
+            body["instance"] = instance
+
+        if self.username is not None and len(self.username) <= MAX_ECHO_LENGTH:
             body["username"] = self.username
         return body
 
@@ -100,12 +149,15 @@ def http_exception_problem(error: HTTPException) -> Problem:
 
     if status == 404:
         detail = (
-            f"No resource at {request.path}. The API serves POST /tiktok_users and "
-            "GET /tiktok_users/<username or numeric id>."
+            f"No resource at {quote_value(request.path)}. The API serves POST /tiktok_users "
+            "and GET /tiktok_users/<username or numeric id>."
         )
     elif status == 405:
         allowed = headers.get("Allow", "")
-        detail = f"{request.method} is not allowed on {request.path}; use one of: {allowed}."
+        detail = (
+            f"{request.method} is not allowed on {quote_value(request.path)}; "
+            f"use one of: {allowed}."
+        )
     elif status == 413:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         detail = (
@@ -119,26 +171,26 @@ def http_exception_problem(error: HTTPException) -> Problem:
 
 
 def tiktok_problem(error: TikTokError) -> Problem:
-    """Translate a TikTok client error into a problem that names the username and the fix."""
+    """Translate a TikTok client error into a problem: its message, then the fix.
+
+    The client's messages name the username and the cause, so the detail repeats neither.
+    A fix that the message already gives (to retry, to record a cassette) is not added.
+    """
     username = error.username
+    message = as_sentence(error.message)
 
     if isinstance(error, AccountNotFound):
         return Problem(
             404,
             "account-not-found",
             "TikTok account not found",
-            f"TikTok has no account named '{username}' (it does not exist or was banned); "
-            "check the spelling.",
+            f"{message} Check the spelling of the username.",
             username=username,
         )
 
     if isinstance(error, UsernameRejected):
         return Problem(
-            422,
-            "invalid-username",
-            "Invalid TikTok username",
-            f"The username {username!r} is invalid: {error.message}.",
-            username=username,
+            422, "invalid-username", "Invalid TikTok username", message, username=username
         )
 
     if isinstance(error, TikTokUnavailable):
@@ -146,8 +198,7 @@ def tiktok_problem(error: TikTokError) -> Problem:
             503,
             "tiktok-unavailable",
             "TikTok is unavailable",
-            f"Collecting '{username}' failed: {error.message}. "
-            f"Retry after {error.retry_after} seconds.",
+            with_retry(message, error.retry_after),
             username=username,
             headers={"Retry-After": str(error.retry_after)},
         )
@@ -157,39 +208,33 @@ def tiktok_problem(error: TikTokError) -> Problem:
             503,
             "tiktok-blocked",
             "TikTok blocked the request",
-            f"TikTok answered the request for '{username}' with bot detection "
-            f"({error.message}). Retry after {error.retry_after} seconds; if it persists, "
-            "set TIKTOK_MS_TOKEN or TIKTOK_PROXY.",
+            f"{with_retry(message, error.retry_after)} If it persists, set TIKTOK_MS_TOKEN "
+            "or TIKTOK_PROXY.",
             username=username,
             headers={"Retry-After": str(error.retry_after)},
         )
 
     if isinstance(error, TikTokTimeout):
-        return Problem(
-            504,
-            "tiktok-timeout",
-            "TikTok timed out",
-            f"TikTok did not answer for '{username}' within {error.deadline:g} seconds; "
-            "retry later.",
-            username=username,
-        )
+        fix = "" if mentions_retry(message) else " Retry later."
+        return Problem(504, "tiktok-timeout", "TikTok timed out", message + fix, username=username)
 
     if isinstance(error, BrowserNotFound):
+        # The client's message says how to install Chromium or set TIKTOK_BROWSER_PATH.
         return Problem(
-            503,
-            "browser-not-found",
-            "No browser to reach TikTok",
-            f"Collecting '{username}' needs Chromium: {error.message}",
-            username=username,
+            503, "browser-not-found", "No browser to reach TikTok", message, username=username
         )
 
     if isinstance(error, RecordingNotFound):
+        fix = (
+            ""
+            if "TIKTOK_RECORD" in message
+            else " Record one with TIKTOK_RECORD, or unset TIKTOK_CASSETTES to reach TikTok."
+        )
         return Problem(
             502,
             "recording-not-found",
             "No recording for this request",
-            f"Replay mode is on and cassette {error.cassette} holds no recording for "
-            f"'{username}'; record one, or turn replay off by unsetting TIKTOK_CASSETTES.",
+            message + fix,
             username=username,
         )
 
@@ -198,11 +243,22 @@ def tiktok_problem(error: TikTokError) -> Problem:
         503,
         "tiktok-unavailable",
         "TikTok is unavailable",
-        f"Collecting '{username}' failed: {error.message}. "
-        f"Retry after {DEFAULT_RETRY_AFTER} seconds.",
+        with_retry(message, DEFAULT_RETRY_AFTER),
         username=username,
         headers={"Retry-After": str(DEFAULT_RETRY_AFTER)},
     )
+
+
+def mentions_retry(message: str) -> bool:
+    """Return whether a client's message already tells the caller to retry."""
+    return "retry" in message.lower()
+
+
+def with_retry(message: str, retry_after: int) -> str:
+    """Append "Retry after N seconds." to `message` unless it already tells when to retry."""
+    if mentions_retry(message):
+        return message
+    return f"{message} Retry after {plural(retry_after, 'second')}."
 
 
 def is_connection_error(error: Exception) -> bool:
@@ -224,6 +280,18 @@ def database_unavailable_problem() -> Problem:
     )
 
 
+def database_not_migrated_problem() -> Problem:
+    """Return the problem for a database whose tables are missing or out of date."""
+    return Problem(
+        503,
+        "database-not-migrated",
+        "Database not migrated",
+        "The database has no tables for this service yet, or an older version of them, so "
+        f"nothing was stored. An operator must run `{MIGRATE_COMMAND}` (or `make migrate`) "
+        "on the database in DATABASE_URL; then retry.",
+    )
+
+
 def internal_error_problem() -> Problem:
     """Return the problem for an unexpected failure; its details go to the log only."""
     return Problem(
@@ -238,10 +306,10 @@ def handle_problem(problem: Problem) -> Response:
     logger.info(
         "%s %s returned %s %s: %s",
         request.method,
-        request.path,
+        quote_value(request.path),
         problem.status,
         problem.slug,
-        problem.detail,
+        printable(problem.detail),
     )
     return problem_response(problem)
 
@@ -249,30 +317,46 @@ def handle_problem(problem: Problem) -> Response:
 def handle_http_exception(error: HTTPException) -> Response:
     problem = http_exception_problem(error)
     if problem.status >= 500:
-        logger.error("%s %s failed: %s", request.method, request.path, error)
+        logger.error("%s %s failed: %s", request.method, quote_value(request.path), error)
     return handle_problem(problem)
 
 
 def handle_tiktok_error(error: TikTokError) -> Response:
     logger.warning(
         "Collecting username %s failed with %s: %s",
-        error.username,
+        quote_value(error.username),
         type(error).__name__,
-        error.message,
+        printable(error.message),
     )
     return problem_response(tiktok_problem(error))
 
 
 def handle_database_error(error: Exception) -> Response:
+    if is_missing_schema_error(error):
+        forget_schema_check()
+        logger.error(
+            "Database schema is missing a table or column during %s %s; run `%s`: %s",
+            request.method,
+            quote_value(request.path),
+            MIGRATE_COMMAND,
+            error,
+        )
+        return problem_response(database_not_migrated_problem())
+
     if is_connection_error(error):
-        logger.error("Database unreachable during %s %s: %s", request.method, request.path, error)
+        logger.error(
+            "Database unreachable during %s %s: %s",
+            request.method,
+            quote_value(request.path),
+            error,
+        )
         return problem_response(database_unavailable_problem())
 
     return handle_unexpected_error(error)
 
 
 def handle_unexpected_error(error: Exception) -> Response:
-    logger.exception("Unhandled error during %s %s", request.method, request.path)
+    logger.exception("Unhandled error during %s %s", request.method, quote_value(request.path))
     return problem_response(internal_error_problem())
 
 

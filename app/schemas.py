@@ -115,7 +115,12 @@ class ProblemDetails(BaseModel):
     title: str
     status: int
     detail: str = Field(description="What failed, on which value, and how to fix it.")
-    instance: str = Field(description="Path of the request that failed.")
+    instance: str | None = Field(
+        default=None,
+        description="Path of the request that failed; left out when longer than 256 characters.",
+    )
     username: str | None = Field(
-        default=None, description="The TikTok username involved, when there is one."
+        default=None,
+        description="The TikTok username involved, when there is one and it has at most 64 "
+        "characters.",
     )

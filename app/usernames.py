@@ -18,9 +18,10 @@ USERNAME_MAX_LENGTH = 30
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.]+", re.ASCII)
 
 # TikTok user ids are decimal strings of a signed 64-bit integer (old accounts have
-# short ids, new ones 19 digits).
-USER_ID_PATTERN = re.compile(r"[0-9]{1,19}", re.ASCII)
+# short ids, new ones 19 digits). Leading zeros do not change the id.
+USER_ID_PATTERN = re.compile(r"[0-9]+", re.ASCII)
 USER_ID_LIMIT = 2**63
+USER_ID_MAX_DIGITS = len(str(USER_ID_LIMIT - 1))
 
 
 class InvalidUsername(ValueError):
@@ -50,9 +51,10 @@ def validate_username(value: str) -> str:
         raise InvalidUsername(value, "it is empty; send a username such as 'zg.520'")
 
     if len(username) < USERNAME_MIN_LENGTH or len(username) > USERNAME_MAX_LENGTH:
+        characters = "1 character" if len(username) == 1 else f"{len(username)} characters"
         raise InvalidUsername(
             value,
-            f"it has {len(username)} characters, but TikTok usernames have "
+            f"it has {characters}, but TikTok usernames have "
             f"{USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH}",
         )
 
@@ -67,5 +69,14 @@ def validate_username(value: str) -> str:
 
 
 def is_user_id(reference: str) -> bool:
-    """Return whether a path reference has the shape of a numeric TikTok user id."""
-    return USER_ID_PATTERN.fullmatch(reference) is not None and int(reference) < USER_ID_LIMIT
+    """Return whether a path reference is all digits whose value fits a signed 64-bit id.
+
+    Leading zeros are ignored, so "06799838955094836230" is the id 6799838955094836230.
+    """
+    if USER_ID_PATTERN.fullmatch(reference) is None:
+        return False
+
+    # Checking the length first keeps int() away from huge digit strings, which Python
+    # rejects beyond 4300 digits.
+    digits = reference.lstrip("0") or "0"
+    return len(digits) <= USER_ID_MAX_DIGITS and int(digits) < USER_ID_LIMIT

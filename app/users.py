@@ -3,8 +3,13 @@
 `<ref>` in a path is a username or TikTok's numeric user id:
 
 - `@name` is always a username, even when `name` is all digits (`@123456`);
-- an all-digit ref is looked up as a user id first and then as a username;
+- an all-digit ref whose value fits a signed 64-bit integer (leading zeros ignored) is
+  looked up as a user id first and then, when no stored account has that id, as a
+  username;
 - anything else is a username, matched case-insensitively after removing spaces.
+
+Every view first checks that the database is migrated (once per process, see
+`app.db.is_schema_current`), so a POST never reaches TikTok when nothing can be stored.
 """
 
 from __future__ import annotations
@@ -12,15 +17,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import openapi, tiktok
 from app.collection import count_snapshots, store_profile
-from app.db import get_session
-from app.errors import Problem
+from app.db import get_session, is_schema_current
+from app.errors import Problem, database_not_migrated_problem, quote_value
 from app.models import TikTokUser, UserSnapshot
 from app.schemas import CollectRequest, SnapshotList, SnapshotResource, UserResource
 from app.usernames import InvalidUsername, is_user_id, validate_username
@@ -30,6 +36,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("users", __name__, url_prefix="/tiktok_users")
 
 
+@bp.before_request
+def require_migrated_database() -> None:
+    """Answer 503 database-not-migrated before any work when the schema is not current."""
+    if not is_schema_current():
+        raise database_not_migrated_problem()
+
+
 @bp.post("")
 @openapi.document_collect()
 def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -37,7 +50,7 @@ def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
     body = parse_collect_request()
     username = check_username(body.tiktok_username)
 
-    logger.info("Collecting username %s", username)
+    logger.info("Collecting username %r", username)
     profile = tiktok.get_client().fetch_profile(username)
 
     session = get_session()
@@ -89,21 +102,48 @@ def parse_collect_request() -> CollectRequest:
             415,
             "unsupported-media-type",
             "Unsupported media type",
-            f"The body has Content-Type {request.content_type or '(none)'!r}; send "
-            '{"tiktok_username": "<username>"} as application/json.',
+            f"The body has Content-Type {quote_value(request.content_type or '(none)')}; "
+            'send {"tiktok_username": "<username>"} as application/json.',
         )
 
     try:
-        return CollectRequest.model_validate_json(request.get_data())
+        return CollectRequest.model_validate_json(read_body())
     except ValidationError as error:
         raise request_problem(error) from None
+
+
+def read_body() -> bytes:
+    """Read the request body, raising 413 when it exceeds MAX_CONTENT_LENGTH, also chunked.
+
+    Werkzeug rejects a Content-Length above the limit, but it cuts a chunked body at the
+    limit without an error. A chunked body is therefore read up to one byte past the
+    limit from the server's stream, which ends where the body ends.
+    """
+    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
+        return request.get_data()
+
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
 
 
 def request_problem(error: ValidationError) -> Problem:
     """Translate pydantic's errors: 400 for a body that is not a JSON object, else 422."""
     first = error.errors(include_url=False)[0]
     kind = first["type"]
-    field = ".".join(str(part) for part in first["loc"])
+    field = quote_value(".".join(str(part) for part in first["loc"]))
     example = '{"tiktok_username": "zg.520"}'
 
     if kind == "json_invalid":
@@ -121,11 +161,11 @@ def request_problem(error: ValidationError) -> Problem:
             f"The body is JSON but not an object; send {example}.",
         )
     if kind == "missing":
-        detail = f"The field '{field}' is missing; send {example}."
+        detail = f"The field {field} is missing; send {example}."
     elif kind == "extra_forbidden":
-        detail = f"The field '{field}' is not accepted; send only {example}."
+        detail = f"The field {field} is not accepted; send only {example}."
     else:
-        detail = f"The field '{field}' is invalid ({first['msg']}); send {example}."
+        detail = f"The field {field} is invalid ({first['msg']}); send {example}."
 
     return Problem(422, "invalid-request", "Invalid request", detail)
 
@@ -144,7 +184,7 @@ def username_problem(value: str, error: InvalidUsername) -> Problem:
         422,
         "invalid-username",
         "Invalid TikTok username",
-        f"The username {value!r} is invalid: {error.reason}.",
+        f"The username {quote_value(value)} is invalid: {error.reason}.",
         username=value,
     )
 
@@ -181,6 +221,6 @@ def not_stored_problem(ref: str, username: str | None) -> Problem:
         404,
         "not-found",
         "TikTok user not stored",
-        f"No stored account has the id or username {ref!r}; {fix}.",
+        f"No stored account has the id or username {quote_value(ref)}; {fix}.",
         username=username,
     )

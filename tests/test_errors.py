@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 
 import pytest
 from flask import Flask
@@ -319,3 +320,130 @@ def test_instance_keeps_script_root(client: FlaskClient) -> None:
     response = client.get("/tiktok_users/nobody.here", base_url="http://localhost/prod")
 
     assert response.json["instance"] == "/prod/tiktok_users/nobody.here"
+
+
+def test_double_slash_not_redirected(client: FlaskClient) -> None:
+    response = client.get("/tiktok_users//zg.520")
+
+    assert response.status_code == 404
+    assert response.content_type == PROBLEM
+    assert response.json["type"] == "/problems/not-found"
+    assert "Location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/no/such%0aINFO app: forged line",
+        "/no/such%0d%0aforged",
+        "/no/such%00binary",
+        "/tiktok_users/zg%0a520",
+        "/tiktok_users/zg%00520/snapshots",
+        "/tiktok_users/zg%e2%80%ae520",
+    ],
+)
+def test_log_escapes_path(client: FlaskClient, caplog: pytest.LogCaptureFixture, path: str) -> None:
+    caplog.set_level(logging.INFO, logger="app")
+
+    response = client.get(path)
+    messages = [record.getMessage() for record in caplog.records]
+
+    assert response.status_code in {404, 422}
+    assert messages
+    assert all(message.isprintable() for message in messages)
+
+
+def test_log_escapes_field_name(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="app")
+
+    response = client.post(
+        "/tiktok_users", json={"tiktok_username": "zg.520", "x\nINFO forged\x00": 1}
+    )
+    messages = [record.getMessage() for record in caplog.records]
+
+    assert response.status_code == 422
+    assert all(message.isprintable() for message in messages)
+
+
+def test_long_ref_not_echoed(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="app")
+    ref = "a" * 60_000
+
+    response = client.get(f"/tiktok_users/{ref}")
+
+    assert response.status_code == 422
+    assert len(response.data) < 1000
+    assert "(60000 characters)" in response.json["detail"]
+    assert "username" not in response.json
+    assert "instance" not in response.json
+    assert max(len(record.getMessage()) for record in caplog.records) < 1000
+
+
+def test_long_username_not_echoed(client: FlaskClient) -> None:
+    username = "b" * 3000
+
+    response = client.post("/tiktok_users", json={"tiktok_username": username})
+
+    assert response.status_code == 422
+    assert len(response.data) < 1000
+    assert "(3000 characters)" in response.json["detail"]
+    assert "username" not in response.json
+
+
+def test_short_invalid_username_echoed(client: FlaskClient) -> None:
+    username = "c" * 64
+
+    response = client.post("/tiktok_users", json={"tiktok_username": username})
+
+    assert response.json["username"] == username
+    assert repr(username) in response.json["detail"]
+
+
+@pytest.mark.parametrize(
+    ("error", "repeated"),
+    [
+        (
+            TikTokUnavailable(
+                "zg.520",
+                "TikTok blocked the last 5 requests, so the client pauses calls to TikTok; "
+                "retry 'zg.520' in 58 s",
+                58,
+            ),
+            "retry",
+        ),
+        (
+            TikTokBlocked(
+                "captcha.user",
+                "TikTok answered the user-detail request for 'captcha.user' with a captcha",
+                60,
+            ),
+            "captcha.user",
+        ),
+        (
+            UsernameRejected("zg-520", str(InvalidUsername("zg-520", "invalid characters"))),
+            "zg-520",
+        ),
+        (TikTokTimeout("slow.user", "TikTok did not answer for 'slow.user' in 25 s", 25), "slow"),
+    ],
+)
+def test_tiktok_detail_not_repeated(app: Flask, error: TikTokError, repeated: str) -> None:
+    with app.test_request_context("/tiktok_users", method="POST"):
+        problem = tiktok_problem(error)
+
+    assert problem.detail.lower().count(repeated) == 1
+
+
+def test_tiktok_detail_starts_with_message(app: Flask) -> None:
+    message = "TikTok answered the user-detail request for 'captcha.user' with a captcha"
+
+    with app.test_request_context("/tiktok_users", method="POST"):
+        problem = tiktok_problem(TikTokBlocked("captcha.user", message, 60))
+
+    assert problem.detail.startswith(f"{message}. Retry after 60 seconds.")
+
+
+def test_retry_after_one_second(app: Flask) -> None:
+    with app.test_request_context("/tiktok_users", method="POST"):
+        problem = tiktok_problem(TikTokUnavailable("zg.520", "the browser died", 1))
+
+    assert problem.detail == "The browser died. Retry after 1 second."

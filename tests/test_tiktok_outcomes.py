@@ -51,6 +51,7 @@ def test_blocked(client: FlaskClient, stored, username: str) -> None:
     assert response.content_type == PROBLEM
     assert response.json["type"] == "/problems/tiktok-blocked"
     assert response.json["username"] == username
+    assert response.json["detail"].count(repr(username)) == 1
     assert int(response.headers["Retry-After"]) > 0
     assert stored.counts() == (0, 0)
 

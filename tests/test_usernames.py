@@ -155,3 +155,22 @@ def test_is_user_id_rejects(reference: str) -> None:
 def test_is_user_id_real_ids() -> None:
     assert is_user_id("6799838955094836230")
     assert is_user_id("1234567")
+
+
+@pytest.mark.parametrize(
+    "reference", ["06799838955094836230", "0009223372036854775807", "00", "0" * 5000 + "7"]
+)
+def test_is_user_id_leading_zeros(reference: str) -> None:
+    assert is_user_id(reference)
+
+
+@pytest.mark.parametrize("reference", ["09223372036854775808", "1" * 5000])
+def test_is_user_id_rejects_long_value(reference: str) -> None:
+    assert not is_user_id(reference)
+
+
+def test_length_reason_singular() -> None:
+    with pytest.raises(InvalidUsername) as raised:
+        validate_username("a")
+
+    assert "it has 1 character," in raised.value.reason

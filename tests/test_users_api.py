@@ -195,3 +195,20 @@ def test_post_failed_snapshot_stores_nothing(
     assert response.status_code == 500
     assert response.json["type"] == "/problems/internal-error"
     assert stored.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("ref", ["0" + ZG_ID, "000" + ZG_ID])
+def test_get_id_with_leading_zeros(client: FlaskClient, ref: str) -> None:
+    collect(client, "zg.520")
+
+    response = client.get(f"/tiktok_users/{ref}")
+
+    assert response.status_code == 200
+    assert response.json["id"] == ZG_ID
+
+
+def test_get_id_beyond_int64(client: FlaskClient) -> None:
+    response = client.get("/tiktok_users/9223372036854775808")
+
+    assert response.status_code == 404
+    assert response.json["type"] == "/problems/not-found"
