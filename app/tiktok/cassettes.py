@@ -9,6 +9,7 @@ patches never see it. The client replays and records at Playwright's routing lay
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ class RecordedResponse:
         for name, values in (response.get("headers") or {}).items():
             value = ", ".join(values) if isinstance(values, list) else str(values)
             if name.lower() == DELAY_HEADER.lower():
-                delay = float(value)
+                delay = _delay_seconds(value)
             elif name.lower() not in DROPPED_RESPONSE_HEADERS:
                 headers[name] = value
 
@@ -117,6 +118,16 @@ class RecordedResponse:
         if isinstance(body, str):
             body = body.encode("utf-8")
         return cls(status=int(status.get("code", 200)), headers=headers, body=body, delay=delay)
+
+
+def _delay_seconds(value: str) -> float:
+    try:
+        delay = float(value)
+    except ValueError:
+        delay = math.nan
+    if not math.isfinite(delay) or delay < 0:
+        raise ValueError(f"{DELAY_HEADER} must be a number of seconds of 0 or more, not {value!r}")
+    return delay
 
 
 class CassetteLibrary:
@@ -160,7 +171,8 @@ class CassetteLibrary:
 
     @staticmethod
     def _load(path: Path) -> Cassette:
-        return Cassette.load(
+        """Load one cassette and check its responses, so a bad one fails now, not in replay."""
+        cassette = Cassette.load(
             path=str(path),
             serializer=yamlserializer,
             persister=FilesystemPersister,
@@ -168,6 +180,12 @@ class CassetteLibrary:
             match_on=MATCH_ON,
             allow_playback_repeats=True,
         )
+        for _, response in cassette.data:
+            try:
+                RecordedResponse.from_vcr(response)
+            except ValueError as error:
+                raise ValueError(f"{path}: {error}") from None
+        return cassette
 
 
 def strip_secrets(url: str) -> str:

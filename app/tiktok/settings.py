@@ -77,7 +77,7 @@ class TikTokSettings:
         Unlike the constructor, this also checks the paths against the file system, so
         a service started with a wrong path fails at start-up and names the variable.
         """
-        return cls(
+        settings = cls(
             ms_token=_text(environ, "TIKTOK_MS_TOKEN"),
             sessions=_integer(environ, "TIKTOK_SESSIONS", 1),
             headless=_boolean(environ, "TIKTOK_HEADLESS", True),
@@ -91,6 +91,8 @@ class TikTokSettings:
             ),
             breaker_cooldown=_seconds(environ, "TIKTOK_BREAKER_COOLDOWN", DEFAULT_BREAKER_COOLDOWN),
         )
+        _check_record_apart(settings)
+        return settings
 
 
 def _text(environ: Mapping[str, str], name: str) -> str | None:
@@ -135,6 +137,27 @@ def _record_directory(environ: Mapping[str, str], name: str) -> Path | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise InvalidSetting(name, value, expected, f"the directory {existing} is not writable")
     return path
+
+
+def _check_record_apart(settings: TikTokSettings) -> None:
+    """Reject recording into the cassettes being replayed.
+
+    The replay answers without the X-Replay-Delay-Seconds header, so the recorder would
+    replace each replayed cassette with a copy that lost its delay.
+    """
+    if settings.record_to is None or settings.cassettes is None:
+        return
+
+    replayed = settings.cassettes.resolve()
+    if not replayed.is_dir():
+        replayed = replayed.parent
+    if settings.record_to.resolve() == replayed:
+        raise InvalidSetting(
+            "TIKTOK_RECORD",
+            str(settings.record_to),
+            "a directory other than the one TIKTOK_CASSETTES replays",
+            "the recorder would overwrite the replayed cassettes",
+        )
 
 
 def _browser_path(environ: Mapping[str, str], name: str) -> str | None:

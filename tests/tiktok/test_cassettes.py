@@ -80,6 +80,15 @@ def test_library_missing_location(tmp_path):
         CassetteLibrary(tmp_path / "absent")
 
 
+@pytest.mark.parametrize("delay", ["soon", "-1", "nan"])
+def test_library_rejects_bad_delay(tmp_path, delay):
+    slow = (CASSETTES / "slow.user.yaml").read_text()
+    (tmp_path / "slow.user.yaml").write_text(slow.replace("- '40'", f"- '{delay}'"))
+
+    with pytest.raises(ValueError, match="X-Replay-Delay-Seconds must be a number of seconds"):
+        CassetteLibrary(tmp_path)
+
+
 def test_slow_user_has_delay(library):
     recorded = library.find("GET", DETAIL_URL + TIKTOKAPI_QUERY.format(username="slow.user"))
 

@@ -175,3 +175,26 @@ def test_browser_name_on_path():
 def test_browser_name_not_on_path():
     with pytest.raises(InvalidSetting, match="no executable named no-such-chromium is on PATH"):
         TikTokSettings.from_env({"TIKTOK_BROWSER_PATH": "no-such-chromium"})
+
+
+def test_record_into_replayed_directory(tmp_path):
+    (tmp_path / "zg.520.yaml").write_text((CASSETTES / "zg.520.yaml").read_text())
+
+    with pytest.raises(InvalidSetting, match="would overwrite the replayed cassettes"):
+        TikTokSettings.from_env({"TIKTOK_CASSETTES": str(tmp_path), "TIKTOK_RECORD": str(tmp_path)})
+
+
+def test_record_beside_replayed_file(tmp_path):
+    cassette = tmp_path / "zg.520.yaml"
+    cassette.write_text((CASSETTES / "zg.520.yaml").read_text())
+
+    with pytest.raises(InvalidSetting, match="TIKTOK_RECORD"):
+        TikTokSettings.from_env({"TIKTOK_CASSETTES": str(cassette), "TIKTOK_RECORD": str(tmp_path)})
+
+
+def test_record_apart_from_replay(tmp_path):
+    settings = TikTokSettings.from_env(
+        {"TIKTOK_CASSETTES": str(CASSETTES), "TIKTOK_RECORD": str(tmp_path)}
+    )
+
+    assert settings.record_to == tmp_path
