@@ -167,6 +167,17 @@ class BrowserSession:
             timeout=NAVIGATION_TIMEOUT_MS,
         )
 
+        # TikTokApi copies the headers of the first request the start page makes after
+        # it starts listening. When that request went out earlier (a loaded machine), it
+        # keeps None, and every fetch then fails with headers: null. The browser adds its
+        # own headers to each fetch, so an empty set works as well.
+        for index, session in enumerate(api.sessions):
+            if session.headers is None:
+                logger.warning(
+                    "TikTokApi captured no request headers for session %d; using none", index
+                )
+                session.headers = {}
+
     async def _create_context(self, playwright: Playwright) -> BrowserContext:
         """Launch Chromium and return a context with routes installed before any page."""
         executable = find_browser(playwright.chromium.executable_path, self.settings.browser_path)

@@ -29,8 +29,10 @@ MISSING_RECORDING_HEADER = "X-Replay-Recording-Not-Found"
 # X-Bogus parameter, which replay ignores); and a request made after the page has
 # loaded, whose headers it copies into the session and sends with every API call (with
 # none, every later fetch fails and TikTokApi marks the session dead). The hook is
-# defined in <head> so it exists before `load`; the pings go out 100 and 250 ms after
-# `load`, once TikTokApi listens, and then stop, so Playwright's "networkidle" follows.
+# defined in <head> so it exists before `load`. The pings go out 100 and 250 ms after
+# `load` and then stop, so Playwright's "networkidle" follows. On a loaded machine both
+# can go out before TikTokApi listens, so the first mouse move sends one more: TikTokApi
+# moves the mouse right after it starts listening.
 SIGNING_PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -40,13 +42,14 @@ SIGNING_PAGE = """<!doctype html>
 window.byted_acrawler = {
   frontierSign: function (url) { return {"X-Bogus": "DFSzswVLreplay"}; }
 };
+function ping() {
+  fetch("/replay/ping", {cache: "no-store"}).catch(function () {});
+}
 window.addEventListener("load", function () {
-  [100, 250].forEach(function (delay) {
-    setTimeout(function () {
-      fetch("/replay/ping", {cache: "no-store"}).catch(function () {});
-    }, delay);
-  });
+  setTimeout(ping, 100);
+  setTimeout(ping, 250);
 });
+window.addEventListener("mousemove", ping, {once: true});
 </script>
 </head>
 <body></body>

@@ -22,6 +22,7 @@ from app.tiktok import (
     TikTokTimeout,
     TikTokUnavailable,
     UsernameRejected,
+    replay,
 )
 from app.tiktok.browser_session import LIBRARY_LOGGER_NAME
 
@@ -351,3 +352,18 @@ def test_cassette_file_location(make_client):
     with pytest.raises(RecordingNotFound) as caught:
         client.fetch_profile("zg.520")
     assert caught.value.cassette == str(CASSETTES / "taylorswift.yaml")
+
+
+def test_start_page_without_requests(make_client, monkeypatch, caplog):
+    # The signing hook without any request after load: what TikTokApi sees when the
+    # start page's requests went out before it listened.
+    silent_page = replay.SIGNING_PAGE.replace('window.addEventListener("mousemove"', "//")
+    silent_page = silent_page.replace("setTimeout(ping", "void (ping")
+    monkeypatch.setattr(replay, "SIGNING_PAGE", silent_page)
+    client = make_client()
+
+    with caplog.at_level(logging.WARNING, logger="app.tiktok"):
+        profile = client.fetch_profile("zg.520")
+
+    assert profile.user_id == "6799838955094836230"
+    assert "captured no request headers" in caplog.text

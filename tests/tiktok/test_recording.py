@@ -134,3 +134,17 @@ def test_replay_aborts_unrecorded_profile_page():
             return "loaded"
 
     assert "ERR_BLOCKED_BY_CLIENT" in asyncio.run(run())
+
+
+def test_signing_page_pings_on_mouse_move():
+    async def run() -> str:
+        async with replaying_page() as (_, page):
+            await page.goto("https://www.tiktok.com/")
+            # Past both timed pings, as when TikTokApi starts listening late.
+            await page.wait_for_timeout(1000)
+
+            async with page.expect_request("**/replay/ping", timeout=5000) as request:
+                await page.mouse.move(20, 30)
+            return (await request.value).url
+
+    assert asyncio.run(run()) == "https://www.tiktok.com/replay/ping"
