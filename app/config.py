@@ -25,8 +25,12 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 class ConfigError(ValueError):
     """An environment variable contains a value the app cannot use."""
 
-    def __init__(self, name: str, value: str, expected: str) -> None:
-        super().__init__(f"invalid {name}={value!r}: expected {expected}")
+    def __init__(self, name: str, value: str, expected: str, problem: str | None = None) -> None:
+        if problem is None:
+            message = f"invalid {name}={value!r}: expected {expected}"
+        else:
+            message = f"invalid {name}={value!r}: {problem} (expected {expected})"
+        super().__init__(message)
         self.name = name
         self.value = value
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config import FALSE_WORDS, TRUE_WORDS, ConfigError
 from app.tiktok.cassettes import CASSETTE_SUFFIXES
 
 # API Gateway ends every integration after 29 s, so a fetch must give up before that.
@@ -16,21 +17,9 @@ DEFAULT_DEADLINE = 25.0
 DEFAULT_BREAKER_THRESHOLD = 5
 DEFAULT_BREAKER_COOLDOWN = 60.0
 
-_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
-
-class InvalidSetting(ValueError):
+class InvalidSetting(ConfigError):
     """An environment variable of the TikTok client contains a value it cannot use."""
-
-    def __init__(self, name: str, value: str, expected: str, problem: str | None = None) -> None:
-        if problem is None:
-            message = f"invalid {name}={value!r}: expected {expected}"
-        else:
-            message = f"invalid {name}={value!r}: {problem} (expected {expected})"
-        super().__init__(message)
-        self.name = name
-        self.value = value
 
 
 @dataclass(frozen=True)
@@ -213,8 +202,8 @@ def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value is None:
         return default
 
-    if value.lower() in _TRUE_WORDS:
+    if value.lower() in TRUE_WORDS:
         return True
-    if value.lower() in _FALSE_WORDS:
+    if value.lower() in FALSE_WORDS:
         return False
-    raise InvalidSetting(name, value, "true or false")
+    raise InvalidSetting(name, value, f"one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
