@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import FALSE_WORDS, TRUE_WORDS, ConfigError
 from app.tiktok.cassettes import CASSETTE_SUFFIXES
 
-# API Gateway ends every integration after 29 s, so a fetch must give up before that.
+# An API Gateway HTTP API waits at most 30 s for its integration (a REST API 29 s by
+# default), so a fetch gives up at 25 s and the client gets the app's own 504.
 DEFAULT_DEADLINE = 25.0
 DEFAULT_BREAKER_THRESHOLD = 5
 DEFAULT_BREAKER_COOLDOWN = 60.0
+
+# Upper bounds for the seconds settings. The client waits on a future with the deadline as
+# its timeout, and a huge value such as 1e308 overflows the platform's time_t there on
+# every request. An hour is longer than HTTP clients and proxies keep a request open, and
+# a day is longer than any useful Retry-After, so larger values are typing mistakes.
+MAX_DEADLINE = 3600.0
+MAX_BREAKER_COOLDOWN = 86400.0
+
+# What the seconds settings accept, shown in the error for a rejected value.
+DEADLINE_RANGE = f"seconds above 0 and at most {MAX_DEADLINE:g}"
+BREAKER_COOLDOWN_RANGE = f"seconds from 0 to {MAX_BREAKER_COOLDOWN:g}"
 
 
 class InvalidSetting(ConfigError):
@@ -41,17 +52,17 @@ class TikTokSettings:
         if self.sessions < 1:
             raise InvalidSetting("TIKTOK_SESSIONS", str(self.sessions), "an integer of 1 or more")
 
-        if self.deadline <= 0:
-            raise InvalidSetting("TIKTOK_DEADLINE", str(self.deadline), "seconds above 0")
+        if not _deadline_in_range(self.deadline):
+            raise InvalidSetting("TIKTOK_DEADLINE", str(self.deadline), DEADLINE_RANGE)
 
         if self.breaker_threshold < 1:
             raise InvalidSetting(
                 "TIKTOK_BREAKER_THRESHOLD", str(self.breaker_threshold), "an integer of 1 or more"
             )
 
-        if self.breaker_cooldown < 0:
+        if not _breaker_cooldown_in_range(self.breaker_cooldown):
             raise InvalidSetting(
-                "TIKTOK_BREAKER_COOLDOWN", str(self.breaker_cooldown), "seconds of 0 or more"
+                "TIKTOK_BREAKER_COOLDOWN", str(self.breaker_cooldown), BREAKER_COOLDOWN_RANGE
             )
 
     @property
@@ -70,7 +81,9 @@ class TikTokSettings:
             ms_token=_text(environ, "TIKTOK_MS_TOKEN"),
             sessions=_integer(environ, "TIKTOK_SESSIONS", 1),
             headless=_boolean(environ, "TIKTOK_HEADLESS", True),
-            deadline=_seconds(environ, "TIKTOK_DEADLINE", DEFAULT_DEADLINE),
+            deadline=_seconds(
+                environ, "TIKTOK_DEADLINE", DEFAULT_DEADLINE, _deadline_in_range, DEADLINE_RANGE
+            ),
             proxy=_text(environ, "TIKTOK_PROXY"),
             browser_path=_browser_path(environ, "TIKTOK_BROWSER_PATH"),
             cassettes=_cassettes(environ, "TIKTOK_CASSETTES"),
@@ -78,7 +91,13 @@ class TikTokSettings:
             breaker_threshold=_integer(
                 environ, "TIKTOK_BREAKER_THRESHOLD", DEFAULT_BREAKER_THRESHOLD
             ),
-            breaker_cooldown=_seconds(environ, "TIKTOK_BREAKER_COOLDOWN", DEFAULT_BREAKER_COOLDOWN),
+            breaker_cooldown=_seconds(
+                environ,
+                "TIKTOK_BREAKER_COOLDOWN",
+                DEFAULT_BREAKER_COOLDOWN,
+                _breaker_cooldown_in_range,
+                BREAKER_COOLDOWN_RANGE,
+            ),
         )
         _check_record_apart(settings)
         return settings
@@ -182,7 +201,14 @@ def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
         raise InvalidSetting(name, value, "an integer") from None
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(
+    environ: Mapping[str, str],
+    name: str,
+    default: float,
+    in_range: Callable[[float], bool],
+    expected: str,
+) -> float:
+    """Read a number of seconds, checked here so that an error shows the value as typed."""
     value = _text(environ, name)
     if value is None:
         return default
@@ -190,11 +216,20 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise InvalidSetting(name, value, "a number of seconds") from None
+        raise InvalidSetting(name, value, expected) from None
 
-    if not math.isfinite(seconds):
-        raise InvalidSetting(name, value, "a finite number of seconds")
+    # nan fails every comparison and inf exceeds the maximum, so both are rejected here.
+    if not in_range(seconds):
+        raise InvalidSetting(name, value, expected)
     return seconds
+
+
+def _deadline_in_range(seconds: float) -> bool:
+    return 0 < seconds <= MAX_DEADLINE
+
+
+def _breaker_cooldown_in_range(seconds: float) -> bool:
+    return 0 <= seconds <= MAX_BREAKER_COOLDOWN
 
 
 def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:

@@ -88,13 +88,52 @@ def test_ms_token_not_in_repr():
         ("TIKTOK_DEADLINE", "soon"),
         ("TIKTOK_DEADLINE", "0"),
         ("TIKTOK_DEADLINE", "nan"),
+        ("TIKTOK_DEADLINE", "inf"),
+        ("TIKTOK_DEADLINE", "-1"),
+        ("TIKTOK_DEADLINE", "3600.5"),
+        ("TIKTOK_DEADLINE", "1e308"),
         ("TIKTOK_BREAKER_THRESHOLD", "0"),
         ("TIKTOK_BREAKER_COOLDOWN", "-1"),
+        ("TIKTOK_BREAKER_COOLDOWN", "86401"),
+        ("TIKTOK_BREAKER_COOLDOWN", "1e308"),
+        ("TIKTOK_BREAKER_COOLDOWN", "later"),
     ],
 )
 def test_from_env_rejects_invalid(name, value):
-    with pytest.raises(InvalidSetting, match=name):
+    with pytest.raises(InvalidSetting) as caught:
         TikTokSettings.from_env({name: value})
+
+    assert caught.value.name == name
+    assert caught.value.value == value
+    assert f"{name}={value!r}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field_name"),
+    [
+        ("TIKTOK_DEADLINE", "3600", "deadline"),
+        ("TIKTOK_BREAKER_COOLDOWN", "86400", "breaker_cooldown"),
+        ("TIKTOK_BREAKER_COOLDOWN", "0", "breaker_cooldown"),
+    ],
+)
+def test_seconds_bounds_accepted(name, value, field_name):
+    settings = TikTokSettings.from_env({name: value})
+
+    assert getattr(settings, field_name) == float(value)
+
+
+def test_seconds_error_names_range():
+    with pytest.raises(InvalidSetting) as caught:
+        TikTokSettings.from_env({"TIKTOK_DEADLINE": "1e308"})
+
+    assert str(caught.value) == (
+        "invalid TIKTOK_DEADLINE='1e308': expected seconds above 0 and at most 3600"
+    )
+
+
+def test_constructor_rejects_huge_deadline():
+    with pytest.raises(InvalidSetting, match="TIKTOK_DEADLINE"):
+        TikTokSettings(deadline=1e308)
 
 
 def test_cassettes_file_accepted():
