@@ -15,7 +15,8 @@ Every view first checks that the database is migrated (once per process, see
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import IO, Any
 
 from flask import Blueprint, current_app, request, url_for
 from pydantic import ValidationError
@@ -26,7 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app import openapi, tiktok
 from app.collection import count_snapshots, store_profile
 from app.db import get_session, is_schema_current
-from app.errors import Problem, database_not_migrated_problem, quote_value
+from app.errors import Problem, database_not_migrated_problem, printable, quote_value
 from app.models import TikTokUser, UserSnapshot
 from app.schemas import CollectRequest, SnapshotList, SnapshotResource, UserResource
 from app.usernames import InvalidUsername, is_user_id, validate_username
@@ -34,6 +35,13 @@ from app.usernames import InvalidUsername, is_user_id, validate_username
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("users", __name__, url_prefix="/tiktok_users")
+
+# RFC 9110, section 8.6: Content-Length = 1*DIGIT. Werkzeug reads any other value,
+# such as "-1" or "abc", as 0, so the body would look empty.
+CONTENT_LENGTH_PATTERN = re.compile(r"[0-9]+")
+
+# Body that every collect-request detail shows as the fix.
+EXAMPLE_BODY = '{"tiktok_username": "zg.520"}'
 
 
 @bp.before_request
@@ -113,12 +121,13 @@ def parse_collect_request() -> CollectRequest:
 
 
 def read_body() -> bytes:
-    """Read the request body, raising 413 when it exceeds MAX_CONTENT_LENGTH, also chunked.
+    """Read the request body, raising 400 for broken framing and 413 above MAX_CONTENT_LENGTH.
 
     Werkzeug rejects a Content-Length above the limit, but it cuts a chunked body at the
     limit without an error. A chunked body is therefore read up to one byte past the
     limit from the server's stream, which ends where the body ends.
     """
+    check_content_length()
     if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
         return request.get_data()
 
@@ -128,7 +137,7 @@ def read_body() -> bytes:
     size = 0
 
     while size <= limit:
-        chunk = stream.read(limit + 1 - size)
+        chunk = read_chunk(stream, limit + 1 - size)
         if not chunk:
             break
         chunks.append(chunk)
@@ -139,33 +148,71 @@ def read_body() -> bytes:
     return b"".join(chunks)
 
 
+def check_content_length() -> None:
+    """Raise a 400 problem when the Content-Length header is not a number of bytes.
+
+    A chunked request's Content-Length is ignored, as RFC 9112 (section 6.3) requires.
+    """
+    value = request.headers.get("Content-Length")
+    if value is None or request.content_length is None:
+        return
+
+    if not CONTENT_LENGTH_PATTERN.fullmatch(value.strip()):
+        raise Problem(
+            400,
+            "invalid-request",
+            "Invalid request",
+            f"The Content-Length header {quote_value(value)} is invalid: expected the size "
+            f"of the body as a number of bytes, such as {len(EXAMPLE_BODY)} for {EXAMPLE_BODY}.",
+        )
+
+
+def read_chunk(stream: IO[bytes], size: int) -> bytes:
+    """Read up to `size` bytes of a chunked body, raising a 400 problem for broken chunks.
+
+    Werkzeug's development server decodes chunks as the app reads them, and raises
+    OSError for a chunk-size line that is not hexadecimal or a chunk without its
+    line break.
+    """
+    try:
+        return stream.read(size)
+    except OSError as error:
+        raise Problem(
+            400,
+            "invalid-request",
+            "Invalid request",
+            f"The chunked body is malformed ({printable(str(error))}): each chunk must be "
+            "its size in hexadecimal, CRLF, the data and CRLF, and a chunk of size 0 ends "
+            f"the body. Send {EXAMPLE_BODY}.",
+        ) from None
+
+
 def request_problem(error: ValidationError) -> Problem:
     """Translate pydantic's errors: 400 for a body that is not a JSON object, else 422."""
     first = error.errors(include_url=False)[0]
     kind = first["type"]
     field = quote_value(".".join(str(part) for part in first["loc"]))
-    example = '{"tiktok_username": "zg.520"}'
 
     if kind == "json_invalid":
         return Problem(
             400,
             "invalid-request",
             "Invalid request",
-            f"The body is not valid JSON ({first['msg']}); send {example}.",
+            f"The body is not valid JSON ({first['msg']}); send {EXAMPLE_BODY}.",
         )
     if kind == "model_type":
         return Problem(
             400,
             "invalid-request",
             "Invalid request",
-            f"The body is JSON but not an object; send {example}.",
+            f"The body is JSON but not an object; send {EXAMPLE_BODY}.",
         )
     if kind == "missing":
-        detail = f"The field {field} is missing; send {example}."
+        detail = f"The field {field} is missing; send {EXAMPLE_BODY}."
     elif kind == "extra_forbidden":
-        detail = f"The field {field} is not accepted; send only {example}."
+        detail = f"The field {field} is not accepted; send only {EXAMPLE_BODY}."
     else:
-        detail = f"The field {field} is invalid ({first['msg']}); send {example}."
+        detail = f"The field {field} is invalid ({first['msg']}); send {EXAMPLE_BODY}."
 
     return Problem(422, "invalid-request", "Invalid request", detail)
 
