@@ -41,7 +41,8 @@ class TikTokSettings:
     sessions: int = 1
     headless: bool = True
     deadline: float = DEFAULT_DEADLINE
-    proxy: str | None = None
+    # A proxy URL may carry the proxy's user name and password, so it stays out of repr.
+    proxy: str | None = field(default=None, repr=False)
     browser_path: str | None = None
     cassettes: Path | None = None
     record_to: Path | None = None

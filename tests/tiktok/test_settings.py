@@ -79,6 +79,12 @@ def test_ms_token_not_in_repr():
     assert "secret-ms-token" not in repr(settings)
 
 
+def test_proxy_not_in_repr():
+    settings = TikTokSettings(proxy="http://proxy-user:proxy-pw@127.0.0.1:3128")
+
+    assert "proxy-pw" not in repr(settings)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
