@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import reprlib
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -20,6 +21,7 @@ from flask import Flask
 from sqlalchemy import URL
 
 from app import create_app, db
+from app.config import parse_log_level
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 SECRET_VARIABLES = {
     "DATABASE_URL_SECRET_ARN": "DATABASE_URL",
     "TIKTOK_MS_TOKEN_SECRET_ARN": "TIKTOK_MS_TOKEN",
+    "TIKTOK_PROXY_SECRET_ARN": "TIKTOK_PROXY",
 }
 
 # API Gateway's catch-all stage for HTTP APIs. It is served at the root of the invoke
@@ -39,6 +42,16 @@ DEFAULT_STAGE = "$default"
 # instead of an HTTP request. API Gateway and ALB build their events themselves, so no
 # HTTP client can send it.
 COMMAND_KEY = "command"
+COMMANDS = ("migrate",)
+
+# The events the handler serves, as the error for any other event states them.
+EXPECTED_EVENTS = (
+    'expected an API Gateway (payload 1.0 or 2.0) or ALB request, or {"command": "migrate"}'
+)
+
+# Number of keys the error for an unknown event shows. It shows keys only, because the
+# values may carry request bodies or credentials.
+MAX_KEYS_SHOWN = 10
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -166,21 +179,66 @@ def mount_at_stage(wsgi_app: WSGIApp) -> WSGIApp:
     return app_at_stage
 
 
-def run_command(app: Flask, command: str) -> dict[str, Any]:
+# Raised, not answered with a 400 response: no HTTP client sends such an event, and a
+# raised error makes Lambda count a failed invocation (the Errors metric, and retries or
+# a dead-letter queue for asynchronous sources) where a 400 would count as a success.
+class InvalidEvent(ValueError):
+    """An event that is neither an HTTP request nor a known command."""
+
+
+def is_http_event(event: dict[str, Any]) -> bool:
+    """Return whether `event` carries an HTTP request that apig-wsgi can translate.
+
+    API Gateway HTTP APIs send payload 2.0 (`version`, `rawPath`, `requestContext.http`),
+    and REST APIs and ALBs send payload 1.0 and its ALB variant (`httpMethod`, `path`).
+    """
+    if event.get("version") == "2.0":
+        context = event.get("requestContext")
+        return (
+            "rawPath" in event
+            and isinstance(context, dict)
+            and isinstance(context.get("http"), dict)
+        )
+
+    return "httpMethod" in event and "path" in event
+
+
+def describe_keys(event: dict[str, Any]) -> str:
+    """Return the event's top-level keys for an error message, without their values."""
+    if not event:
+        return "no keys"
+
+    keys = sorted(str(key) for key in event)
+    shown = ", ".join(repr(key) for key in keys[:MAX_KEYS_SHOWN])
+    if len(keys) > MAX_KEYS_SHOWN:
+        shown += f" and {len(keys) - MAX_KEYS_SHOWN} more"
+    return f"keys {shown}"
+
+
+def reject_event(message: str) -> InvalidEvent:
+    """Log `message` as the reason an invocation failed and return the error to raise."""
+    logger.error("Invalid event: %s", message)
+    return InvalidEvent(message)
+
+
+def run_command(app: Flask, command: object) -> dict[str, Any]:
     """Run a maintenance command from a direct invocation and return its result.
 
     `migrate` applies the Alembic migrations to the app's database. Run inside the
     function, it reaches a database in a private subnet without a bastion host.
     """
-    if command != "migrate":
-        raise ValueError(f"unknown command {command!r}: the only command is 'migrate'")
+    if command not in COMMANDS:
+        # reprlib shortens a long value, so one bad invocation cannot flood the log.
+        raise reject_event(
+            f"unknown command {reprlib.repr(command)}: the only command is 'migrate'"
+        )
 
     logger.info("Running command %s", command)
     db.upgrade(app.extensions["db"].engine)
     return {"command": command, "revision": "head"}
 
 
-def create_handler(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def create_handler(app: Flask) -> Callable[[Any, Any], dict[str, Any]]:
     """Return the Lambda handler that serves `app` behind API Gateway or an ALB."""
     # binary_support is left to apig-wsgi's default for each event kind: on for HTTP API
     # payload 2.0 and ALB, off for REST API payload 1.0. Where it is on, bodies whose
@@ -189,7 +247,7 @@ def create_handler(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]
     serve = make_lambda_handler(mount_at_stage(app))
     cold = True
 
-    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         nonlocal cold
 
         if cold:
@@ -199,16 +257,26 @@ def create_handler(app: Flask) -> Callable[[dict[str, Any], Any], dict[str, Any]
                 getattr(context, "aws_request_id", "-"),
             )
 
+        if not isinstance(event, dict):
+            raise reject_event(
+                f"unsupported event of type {type(event).__name__}: {EXPECTED_EVENTS}"
+            )
+
         if COMMAND_KEY in event:
             return run_command(app, event[COMMAND_KEY])
+
+        if not is_http_event(event):
+            raise reject_event(f"unsupported event with {describe_keys(event)}: {EXPECTED_EVENTS}")
 
         return serve(event, context)
 
     return lambda_handler
 
 
-# Lambda runs everything below once per container, at import (the init phase).
-logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+# Lambda runs everything below once per container, at import (the init phase). An invalid
+# LOG_LEVEL raises the app's ConfigError here, before anything else is read.
+_log_level = os.environ.get("LOG_LEVEL", "").strip()
+logger.setLevel(parse_log_level("LOG_LEVEL", _log_level) if _log_level else "INFO")
 _init_started = time.perf_counter()
 
 load_secrets(os.environ)

@@ -29,10 +29,12 @@ from botocore.stub import Stubber
 from sqlalchemy import Engine, inspect
 
 from app import db
+from app.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER_PATH = ROOT / "handler.py"
 EVENTS = Path(__file__).parent / "events"
+INFRA_EVENTS = ROOT / "infra" / "events"
 CASSETTES = Path(__file__).parent / "cassettes"
 
 ZG_ID = "6799838955094836230"
@@ -43,6 +45,7 @@ REST_STAGE = "prod"
 
 DATABASE_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tiktok-users/db-AbCdEf"
 MS_TOKEN_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tiktok-users/ms-AbCdEf"
+PROXY_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tiktok-users/proxy-AbCdEf"
 
 
 @cache
@@ -195,9 +198,11 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch, postgres_database: str) 
     for name in (
         "DATABASE_URL_SECRET_ARN",
         "TIKTOK_MS_TOKEN_SECRET_ARN",
+        "TIKTOK_PROXY_SECRET_ARN",
         "TIKTOK_MS_TOKEN",
         "TIKTOK_RECORD",
         "TIKTOK_PROXY",
+        "LOG_LEVEL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -294,6 +299,51 @@ def test_problem_instance(
     assert response_json(response)["instance"] == f"{integration.prefix}/tiktok_users/nobody.here"
 
 
+@pytest.mark.parametrize("integration", INTEGRATIONS, ids=lambda integration: integration.name)
+def test_unrouted_requests(
+    start_container: Callable[[], Container], integration: Integration
+) -> None:
+    # The HTTP API sends every path and method to the function ($default route), so the
+    # app, not API Gateway, answers these.
+    container = start_container()
+
+    root = container.invoke(integration.event("GET", "/"))
+    wrong_method = container.invoke(integration.event("DELETE", "/tiktok_users/zg.520"))
+
+    assert root["statusCode"] == 404
+    assert response_headers(root)["content-type"] == "application/problem+json"
+    assert response_json(root)["type"] == "/problems/not-found"
+
+    assert wrong_method["statusCode"] == 405
+    assert response_headers(wrong_method)["content-type"] == "application/problem+json"
+    assert response_json(wrong_method)["type"] == "/problems/method-not-allowed"
+    assert "GET" in response_headers(wrong_method)["allow"]
+
+
+def test_infra_events(start_container: Callable[[], Container]) -> None:
+    # The events for `sam local invoke -e`, as infra/events/generate.sh wrote them.
+    container = start_container()
+
+    statuses = {
+        name: container.invoke(json.loads((INFRA_EVENTS / name).read_text()))["statusCode"]
+        for name in (
+            "post-tiktok-user.json",
+            "get-tiktok-user.json",
+            "get-tiktok-user-by-id.json",
+            "get-missing-user.json",
+            "delete-tiktok-user.json",
+        )
+    }
+
+    assert statuses == {
+        "post-tiktok-user.json": 201,
+        "get-tiktok-user.json": 200,
+        "get-tiktok-user-by-id.json": 200,
+        "get-missing-user.json": 404,
+        "delete-tiktok-user.json": 405,
+    }
+
+
 def test_account_not_found(start_container: Callable[[], Container]) -> None:
     container = start_container()
 
@@ -382,11 +432,112 @@ def test_migrate_command(
     assert after["statusCode"] == 404
 
 
-def test_unknown_command(start_container: Callable[[], Container]) -> None:
+def test_migrate_event_file(
+    start_container: Callable[[], Container], unmigrated_postgres: Engine
+) -> None:
     container = start_container()
 
-    with pytest.raises(ValueError, match="unknown command 'drop'"):
-        container.invoke({"command": "drop"})
+    result = container.invoke(json.loads((INFRA_EVENTS / "migrate.json").read_text()))
+
+    assert result == {"command": "migrate", "revision": "head"}
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"command": "drop"}, "unknown command 'drop': the only command is 'migrate'"),
+        ({"command": None}, "unknown command None: the only command is 'migrate'"),
+        ({"command": ["migrate"]}, "unknown command ['migrate']"),
+        ({"command": "x" * 100}, "unknown command 'xxxxxxxxxxxx...xxxxxxxxxxxxx'"),
+    ],
+    ids=["unknown", "null", "list", "long"],
+)
+def test_invalid_command(
+    start_container: Callable[[], Container],
+    caplog: pytest.LogCaptureFixture,
+    event: dict[str, Any],
+    message: str,
+) -> None:
+    container = start_container()
+
+    with pytest.raises(ValueError) as caught:
+        container.invoke(event)
+
+    assert isinstance(caught.value, container.module.InvalidEvent)
+    assert str(caught.value).startswith(message)
+    assert f"Invalid event: {caught.value}" in caplog.messages
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({}, "unsupported event with no keys: expected an API Gateway"),
+        (
+            {"Records": [{"eventSource": "aws:s3"}]},
+            "unsupported event with keys 'Records': expected an API Gateway",
+        ),
+        (
+            {"version": "2.0", "rawPath": "/tiktok_users"},
+            "unsupported event with keys 'rawPath', 'version': expected",
+        ),
+        (
+            {f"key{number:02}": number for number in range(12)},
+            "unsupported event with keys 'key00', 'key01', 'key02', 'key03', 'key04', "
+            "'key05', 'key06', 'key07', 'key08', 'key09' and 2 more: expected",
+        ),
+        ("migrate", "unsupported event of type str: expected"),
+        ([{"command": "migrate"}], "unsupported event of type list: expected"),
+        (None, "unsupported event of type NoneType: expected"),
+    ],
+    ids=["empty", "s3", "http-api-without-context", "many-keys", "string", "list", "null"],
+)
+def test_unsupported_event(
+    start_container: Callable[[], Container],
+    caplog: pytest.LogCaptureFixture,
+    event: Any,
+    message: str,
+) -> None:
+    container = start_container()
+
+    with pytest.raises(ValueError) as caught:
+        container.invoke(event)
+
+    assert isinstance(caught.value, container.module.InvalidEvent)
+    assert str(caught.value).startswith(message)
+    assert str(caught.value).endswith('or {"command": "migrate"}')
+    assert f"Invalid event: {caught.value}" in caplog.messages
+
+
+def test_unsupported_event_hides_values(start_container: Callable[[], Container]) -> None:
+    container = start_container()
+
+    with pytest.raises(ValueError) as caught:
+        container.invoke({"password": "s3cret-pw"})
+
+    assert "'password'" in str(caught.value)
+    assert "s3cret-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize("level", ["VERBOSE", "warn", "10"])
+def test_invalid_log_level(
+    lambda_environment: str, monkeypatch: pytest.MonkeyPatch, level: str
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", level)
+
+    with pytest.raises(ConfigError) as caught:
+        import_handler()
+
+    assert caught.value.name == "LOG_LEVEL"
+    assert f"LOG_LEVEL={level!r}" in str(caught.value)
+
+
+def test_log_level_any_case(lambda_environment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", " debug ")
+
+    handler = import_handler()
+
+    assert handler.logger.level == logging.DEBUG
+    handler.app.extensions["db"].engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -469,9 +620,15 @@ def test_load_secrets_url_and_token(
         secret_response(MS_TOKEN_SECRET_ARN, "ms-token-value"),
         {"SecretId": MS_TOKEN_SECRET_ARN},
     )
+    stubber.add_response(
+        "get_secret_value",
+        secret_response(PROXY_SECRET_ARN, "http://proxy-user:proxy-pw@proxy.example:8080"),
+        {"SecretId": PROXY_SECRET_ARN},
+    )
     environ = {
         "DATABASE_URL_SECRET_ARN": DATABASE_SECRET_ARN,
         "TIKTOK_MS_TOKEN_SECRET_ARN": MS_TOKEN_SECRET_ARN,
+        "TIKTOK_PROXY_SECRET_ARN": PROXY_SECRET_ARN,
     }
     caplog.set_level(logging.DEBUG)
 
@@ -479,8 +636,39 @@ def test_load_secrets_url_and_token(
 
     assert environ["DATABASE_URL"] == database_url
     assert environ["TIKTOK_MS_TOKEN"] == "ms-token-value"
+    assert environ["TIKTOK_PROXY"] == "http://proxy-user:proxy-pw@proxy.example:8080"
     assert "s3cret-pw" not in caplog.text
     assert "ms-token-value" not in caplog.text
+    assert "proxy-pw" not in caplog.text
+
+
+def test_load_secrets_proxy_only(
+    handler_module: ModuleType, secretsmanager: tuple[Any, Stubber]
+) -> None:
+    client, stubber = secretsmanager
+    stubber.add_response(
+        "get_secret_value",
+        secret_response(PROXY_SECRET_ARN, "http://proxy.example:8080"),
+        {"SecretId": PROXY_SECRET_ARN},
+    )
+    environ = {"TIKTOK_PROXY_SECRET_ARN": PROXY_SECRET_ARN, "TIKTOK_MS_TOKEN_SECRET_ARN": ""}
+
+    handler_module.load_secrets(environ, client)
+
+    assert environ["TIKTOK_PROXY"] == "http://proxy.example:8080"
+    assert "TIKTOK_MS_TOKEN" not in environ
+
+
+def test_proxy_secret_reaches_settings(
+    lambda_environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container started with the proxy in TIKTOK_PROXY, as load_secrets leaves it.
+    monkeypatch.setenv("TIKTOK_PROXY", "http://proxy.example:8080")
+
+    handler = import_handler()
+
+    assert handler.app.extensions["tiktok"].settings.proxy == "http://proxy.example:8080"
+    handler.app.extensions["db"].engine.dispose()
 
 
 def test_load_secrets_rds_json(
