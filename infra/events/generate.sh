@@ -2,8 +2,9 @@
 # Regenerate the sample events for `sam local invoke -e`.
 #
 # `sam local generate-event apigateway http-api-proxy` writes an HTTP API (payload 2.0)
-# event. This script then sets the route key and path parameters that the template's
-# routes produce, and adds the Content-Type header that POST /tiktok_users requires.
+# event. This script then sets what the template's only route, the catch-all `$default`,
+# produces: route key `$default` and no path parameters. It also adds the Content-Type
+# header that POST /tiktok_users requires.
 # Usage: infra/events/generate.sh [path/to/sam]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,10 +12,12 @@ cd "$(dirname "$0")"
 SAM="${1:-sam}"
 export SAM_CLI_TELEMETRY=0
 
-# generate NAME METHOD PATH ROUTE_KEY REF BODY
+# generate NAME METHOD PATH BODY
 generate() {
-    local name=$1 method=$2 path=$3 route_key=$4 ref=$5 body=$6
+    local name=$1 method=$2 path=$3 body=$4
 
+    # SC2016: `$default` in the Python code is the route key itself, not a shell variable.
+    # shellcheck disable=SC2016
     "$SAM" local generate-event apigateway http-api-proxy \
         --method "$method" --path "$path" --body "$body" |
         python3 -c '
@@ -22,13 +25,13 @@ import json
 import sys
 
 event = json.load(sys.stdin)
-route_key, ref, has_body = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+has_body = sys.argv[1] == "1"
 
-event["routeKey"] = route_key
-event["requestContext"]["routeKey"] = route_key
+event["routeKey"] = "$default"
+event["requestContext"]["routeKey"] = "$default"
 event["rawQueryString"] = ""
 event.pop("queryStringParameters", None)
-event["pathParameters"] = {"ref": ref} if ref else {}
+event.pop("pathParameters", None)
 if has_body:
     event["headers"]["content-type"] = "application/json"
 else:
@@ -37,15 +40,14 @@ else:
 
 json.dump(event, sys.stdout, indent=2)
 sys.stdout.write("\n")
-' "$route_key" "$ref" "$([ -n "$body" ] && echo 1 || echo 0)" >"$name"
+' "$([ -n "$body" ] && echo 1 || echo 0)" >"$name"
 
     echo "wrote infra/events/$name"
 }
 
-generate post-tiktok-user.json POST tiktok_users "POST /tiktok_users" "" \
-    '{"tiktok_username": "zg.520"}'
-generate get-tiktok-user.json GET tiktok_users/zg.520 "GET /tiktok_users/{ref}" zg.520 ""
-generate get-tiktok-user-by-id.json GET tiktok_users/6799838955094836230 \
-    "GET /tiktok_users/{ref}" 6799838955094836230 ""
-generate get-missing-user.json GET tiktok_users/missing.account \
-    "GET /tiktok_users/{ref}" missing.account ""
+generate post-tiktok-user.json POST tiktok_users '{"tiktok_username": "zg.520"}'
+generate get-tiktok-user.json GET tiktok_users/zg.520 ""
+generate get-tiktok-user-by-id.json GET tiktok_users/6799838955094836230 ""
+generate get-missing-user.json GET tiktok_users/missing.account ""
+# A method that no route of the app allows: the app answers 405 with a problem.
+generate delete-tiktok-user.json DELETE tiktok_users/zg.520 ""
