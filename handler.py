@@ -179,9 +179,9 @@ def mount_at_stage(wsgi_app: WSGIApp) -> WSGIApp:
     return app_at_stage
 
 
-# Raised, not answered with a 400 response: no HTTP client sends such an event, and a
-# raised error makes Lambda count a failed invocation (the Errors metric, and retries or
-# a dead-letter queue for asynchronous sources) where a 400 would count as a success.
+# Raised instead of returning a 400 response, because no HTTP client sends such an event.
+# A raised error makes Lambda count a failed invocation (the Errors metric, and retries
+# or a dead-letter queue for asynchronous sources), where a 400 would count as a success.
 class InvalidEvent(ValueError):
     """An event that is neither an HTTP request nor a known command."""
 

@@ -304,7 +304,7 @@ def test_unrouted_requests(
     start_container: Callable[[], Container], integration: Integration
 ) -> None:
     # The HTTP API sends every path and method to the function ($default route), so the
-    # app, not API Gateway, answers these.
+    # app, not API Gateway, returns these errors.
     container = start_container()
 
     root = container.invoke(integration.event("GET", "/"))

@@ -49,5 +49,5 @@ generate post-tiktok-user.json POST tiktok_users '{"tiktok_username": "zg.520"}'
 generate get-tiktok-user.json GET tiktok_users/zg.520 ""
 generate get-tiktok-user-by-id.json GET tiktok_users/6799838955094836230 ""
 generate get-missing-user.json GET tiktok_users/missing.account ""
-# A method that no route of the app allows: the app answers 405 with a problem.
+# A method that no route of the app allows, which the app rejects with a 405 problem.
 generate delete-tiktok-user.json DELETE tiktok_users/zg.520 ""
