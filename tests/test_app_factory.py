@@ -142,6 +142,75 @@ def test_log_hides_database_password(
     assert "app:***@127.0.0.1" in caplog.text
 
 
+# Parts of the database password in the DATABASE_URL tests, which must never be shown.
+PASSWORD_PARTS = ("Hunter2", "Secret123")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (
+            "postgresql+pg8000://postgres:Hunter2@Secret123@127.0.0.1:5499/db",
+            "Percent-encode them",
+        ),
+        ("postgresql+pg8000://postgres@Hunter2@Secret123@127.0.0.1:5499/db", "contains '@'"),
+        ("postgresql://postgres:Hunter2Secret123@127.0.0.1:5499/db", "driver psycopg"),
+        ("postgres://postgres:Hunter2Secret123@127.0.0.1:5499/db", "scheme postgres://"),
+        ("postgresql+psycopg2://postgres:Hunter2Secret123@127.0.0.1/db", "not installed"),
+        ("postgresql+nosuch://postgres:Hunter2Secret123@127.0.0.1/db", "no driver 'nosuch'"),
+        ("mysql+pymysql://root:Hunter2Secret123@127.0.0.1/db", "cannot store to mysql"),
+        ("postgresql+pg8000://postgres:Hunter2Secret123@127.0.0.1:port/db", "port"),
+        ("not a url", "not a URL"),
+        ("Hunter2Secret123", "not a URL"),
+    ],
+)
+def test_database_url_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog, url: str, problem: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(ConfigError) as raised:
+        create_app(instance_path=str(tmp_path))
+
+    message = str(raised.value)
+    assert raised.value.name == "DATABASE_URL"
+    assert message.startswith("invalid DATABASE_URL")
+    assert problem in message
+    for part in PASSWORD_PARTS:
+        assert part not in message, part
+        assert part not in str(raised.value.value), part
+        assert part not in caplog.text, part
+
+
+def test_database_url_password_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "postgresql+pg8000://postgres:Hunter2@Secret123@127.0.0.1:5499/db"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    with pytest.raises(ConfigError) as raised:
+        create_app(instance_path=str(tmp_path))
+
+    assert "'postgresql+pg8000://postgres:***@127.0.0.1:5499/db'" in str(raised.value)
+
+
+def test_database_url_encoded_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog, tiktok_client: object
+) -> None:
+    # Nothing listens on port 5499, so start-up logs that the database is unreachable.
+    url = "postgresql+pg8000://postgres:Hunter2%40Secret123@127.0.0.1:5499/db"
+    monkeypatch.setenv("DATABASE_URL", f" {url}\n")
+    caplog.set_level(logging.DEBUG)
+
+    app = create_app({"TIKTOK_CLIENT": tiktok_client}, instance_path=str(tmp_path))
+    app.extensions["db"].engine.dispose()
+
+    assert app.config["DATABASE_URL"] == url
+    assert app.extensions["db"].engine.url.password == "Hunter2@Secret123"
+    assert "cannot be reached at start-up" in caplog.text
+    for part in PASSWORD_PARTS:
+        assert part not in caplog.text, part
+
+
 def test_cli_db_upgrade(tmp_path: Path, tiktok_client: object) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False, "TIKTOK_CLIENT": tiktok_client})
