@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Playwright
+from playwright.async_api import Browser, BrowserContext, Playwright, ProxySettings
 from playwright.async_api import Error as PlaywrightError
 from TikTokApi import TikTokApi
 from TikTokApi.api.user import User
@@ -118,6 +118,25 @@ def _set_level(record: logging.LogRecord, level: int) -> None:
     record.levelname = logging.getLevelName(level)
 
 
+def playwright_proxy(url: str) -> ProxySettings:
+    """Split a proxy URL into Playwright's proxy settings.
+
+    Playwright 1.65 keeps only the scheme, host and port of `server` and takes the
+    credentials from separate fields, so a `user:password@` part would be lost.
+    """
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return {"server": url}
+
+    host_and_port = parts.netloc.rpartition("@")[2]
+    proxy: ProxySettings = {"server": f"{parts.scheme}://{host_and_port}"}
+    if parts.username:
+        proxy["username"] = unquote(parts.username)
+    if parts.password:
+        proxy["password"] = unquote(parts.password)
+    return proxy
+
+
 def configure_library_logger(logger: logging.Logger) -> None:
     """Route TikTokApi's logger through the application's logging, filtered."""
     # TikTokApi adds a StreamHandler to its logger on every instance and sets the level
@@ -191,7 +210,7 @@ class BrowserSession:
         self._on_launch()
         self.browser.on("disconnected", self._on_disconnected)
 
-        proxy = {"server": self.settings.proxy} if self.settings.proxy else None
+        proxy = playwright_proxy(self.settings.proxy) if self.settings.proxy else None
         context = await self.browser.new_context(proxy=proxy, service_workers="block")
 
         if self.settings.cassettes is not None:
