@@ -51,11 +51,20 @@ SQLITE_UNIQUE_VIOLATION = "UNIQUE constraint failed"
 
 @dataclass(frozen=True)
 class Collection:
-    """The stored account after one collection, and whether this collection created it."""
+    """The stored account after one collection, and whether this collection created it.
+
+    `user` and `snapshot_count` are read inside the collection's transaction, after its
+    upsert locked the user row (INSERT ... ON CONFLICT DO UPDATE holds that lock until
+    commit). Concurrent collections of one account therefore take turns, and each
+    counts the snapshots of those committed before it plus its own. On Postgres under
+    READ COMMITTED, n concurrent collections of a new account get the counts 1 to n,
+    each once. SQLite runs one write transaction at a time, so the same holds there.
+    """
 
     user: TikTokUser
     created: bool
     collected_at: datetime
+    snapshot_count: int
 
 
 def store_profile(session: Session, profile: Profile) -> Collection:
@@ -109,13 +118,16 @@ def _store_once(session: Session, profile: Profile) -> Collection:
         ).scalar_one()
 
         session.add(_snapshot(profile, user_id, collected_at))
+        session.flush()
+
+        snapshot_count = count_snapshots(session, user_id)
+        user = session.get(TikTokUser, user_id, populate_existing=True)
+        assert user is not None, "the upsert above wrote the user row"
+
         session.commit()
     except BaseException:
         session.rollback()
         raise
-
-    user = session.get(TikTokUser, user_id, populate_existing=True)
-    assert user is not None, "the user row was committed just before"
 
     created = first_collected_at == collected_at
     logger.info(
@@ -125,7 +137,9 @@ def _store_once(session: Session, profile: Profile) -> Collection:
         profile.source,
         "new account" if created else "refreshed",
     )
-    return Collection(user=user, created=created, collected_at=collected_at)
+    return Collection(
+        user=user, created=created, collected_at=collected_at, snapshot_count=snapshot_count
+    )
 
 
 def _release_username(session: Session, username: str, user_id: int) -> None:

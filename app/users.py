@@ -65,7 +65,7 @@ def collect_user() -> tuple[dict[str, Any], int, dict[str, str]]:
     collection = store_profile(session, profile)
     user = collection.user
 
-    resource = UserResource.from_user(user, count_snapshots(session, user.id))
+    resource = UserResource.from_user(user, collection.snapshot_count)
     location = url_for("users.get_user", ref=str(user.id))
 
     if collection.created:

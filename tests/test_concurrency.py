@@ -72,6 +72,28 @@ def test_concurrent_posts_one_row(server_url: str, stored) -> None:
     assert stored.counts() == (1, CONCURRENT_REQUESTS)
 
 
+def test_concurrent_posts_snapshot_counts(server_url: str) -> None:
+    # Each POST counts the snapshots while it holds the user row's lock, so the 20
+    # answers carry the numbers 1 to 20, each once.
+    barrier = threading.Barrier(CONCURRENT_REQUESTS)
+    counts: list[object] = []
+    lock = threading.Lock()
+
+    def collect() -> None:
+        barrier.wait()
+        _, body = post_username(server_url, "zg.520")
+        with lock:
+            counts.append(body.get("snapshot_count"))
+
+    threads = [threading.Thread(target=collect) for _ in range(CONCURRENT_REQUESTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(counts) == list(range(1, CONCURRENT_REQUESTS + 1))  # type: ignore[type-var]
+
+
 def test_concurrent_stores_one_row(app: Flask, stored) -> None:
     # The one browser session paces the HTTP test above. This test stores the same
     # profile from 20 threads at once, so the upserts really collide in Postgres.
@@ -79,6 +101,7 @@ def test_concurrent_stores_one_row(app: Flask, stored) -> None:
 
     barrier = threading.Barrier(CONCURRENT_REQUESTS)
     created: list[bool] = []
+    snapshot_counts: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
@@ -94,6 +117,7 @@ def test_concurrent_stores_one_row(app: Flask, stored) -> None:
                 raise
             with lock:
                 created.append(collection.created)
+                snapshot_counts.append(collection.snapshot_count)
 
     threads = [threading.Thread(target=store) for _ in range(CONCURRENT_REQUESTS)]
     for thread in threads:
@@ -103,6 +127,7 @@ def test_concurrent_stores_one_row(app: Flask, stored) -> None:
 
     assert errors == []
     assert sorted(created) == [False] * (CONCURRENT_REQUESTS - 1) + [True]
+    assert sorted(snapshot_counts) == list(range(1, CONCURRENT_REQUESTS + 1))
     assert stored.counts() == (1, CONCURRENT_REQUESTS)
 
 
