@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -40,6 +40,10 @@ SQLITE_MISSING_SCHEMA_MESSAGES = ("no such table", "no such column", "has no col
 
 # The command that migrates the database, for logs and problem details.
 MIGRATE_COMMAND = "flask --app app db upgrade"
+
+# The event that migrates the database when the AWS Lambda function is invoked with it
+# (handler.py runs it inside the function, which can reach a database in a VPC).
+LAMBDA_MIGRATE_EVENT = '{"command": "migrate"}'
 
 
 @dataclass
@@ -167,13 +171,31 @@ def check_schema_at_start(app: Flask) -> None:
         logger.info("Database %s is at %s", safe_url(database.engine), revision.describe())
         return
 
-    logger.warning(
-        "Database %s is at %s. Run `%s` (or `make migrate`); until then every request to "
-        "/tiktok_users answers 503 database-not-migrated.",
+    # `flask db upgrade` creates the app before it migrates, so a warning to run that
+    # very command would only confuse; it is logged at DEBUG there.
+    level = logging.DEBUG if is_loaded_for_app_command() else logging.WARNING
+    logger.log(
+        level,
+        "Database %s is at %s. Run `%s` (or `make migrate`; on AWS Lambda, invoke the "
+        "function with %s); until then every request to /tiktok_users answers 503 "
+        "database-not-migrated.",
         safe_url(database.engine),
         revision.describe(),
         MIGRATE_COMMAND,
+        LAMBDA_MIGRATE_EVENT,
     )
+
+
+def is_loaded_for_app_command() -> bool:
+    """Return whether the `flask` command is creating the app to run one of its commands.
+
+    The `flask` group loads the app to find a command that the app adds, such as
+    `flask db upgrade`, or to list them for `--help`. Its own commands (`flask run`,
+    `flask shell`, `flask routes`) load the app in their own click context, and servers
+    such as gunicorn or AWS Lambda have no click context at all.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, FlaskGroup)
 
 
 def is_schema_current() -> bool:

@@ -14,7 +14,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.db import MIGRATE_COMMAND, forget_schema_check, is_missing_schema_error
+from app.db import (
+    LAMBDA_MIGRATE_EVENT,
+    MIGRATE_COMMAND,
+    forget_schema_check,
+    is_missing_schema_error,
+)
 from app.tiktok.errors import (
     AccountNotFound,
     BrowserNotFound,
@@ -270,13 +275,18 @@ def is_connection_error(error: Exception) -> bool:
     return False
 
 
+def nothing_stored() -> str:
+    """Return ", so nothing was stored" for a POST, the only method that stores, else ""."""
+    return ", so nothing was stored" if request.method == "POST" else ""
+
+
 def database_unavailable_problem() -> Problem:
     """Return the problem for a database that cannot be reached."""
     return Problem(
         503,
         "database-unavailable",
         "Database unavailable",
-        "The database cannot be reached; nothing was stored. Retry in a few seconds.",
+        f"The database cannot be reached{nothing_stored()}. Retry in a few seconds.",
     )
 
 
@@ -286,9 +296,10 @@ def database_not_migrated_problem() -> Problem:
         503,
         "database-not-migrated",
         "Database not migrated",
-        "The database has no tables for this service yet, or an older version of them, so "
-        f"nothing was stored. An operator must run `{MIGRATE_COMMAND}` (or `make migrate`) "
-        "on the database in DATABASE_URL; then retry.",
+        "The database has no tables for this service yet, or an older version of them"
+        f"{nothing_stored()}. An operator must migrate the database in DATABASE_URL with "
+        f"`{MIGRATE_COMMAND}` or `make migrate`, or, on AWS Lambda, by invoking the "
+        f"function with {LAMBDA_MIGRATE_EVENT}; then retry.",
     )
 
 
@@ -298,7 +309,7 @@ def internal_error_problem() -> Problem:
         500,
         "internal-error",
         "Internal server error",
-        "The server failed to handle the request and stored nothing; the error is logged.",
+        f"The server failed to handle the request{nothing_stored()}. The error is logged.",
     )
 
 
@@ -335,10 +346,12 @@ def handle_database_error(error: Exception) -> Response:
     if is_missing_schema_error(error):
         forget_schema_check()
         logger.error(
-            "Database schema is missing a table or column during %s %s; run `%s`: %s",
+            "Database schema is missing a table or column during %s %s; run `%s` or, on "
+            "AWS Lambda, invoke the function with %s: %s",
             request.method,
             quote_value(request.path),
             MIGRATE_COMMAND,
+            LAMBDA_MIGRATE_EVENT,
             error,
         )
         return problem_response(database_not_migrated_problem())

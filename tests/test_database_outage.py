@@ -112,6 +112,7 @@ def test_get_while_database_down(proxied_client: FlaskClient, proxy: TcpProxy, c
     assert response.status_code == 503
     assert response.content_type == "application/problem+json"
     assert response.json["type"] == "/problems/database-unavailable"
+    assert "stored" not in response.json["detail"]
     assert "Database unreachable" in caplog.text
 
 
@@ -122,6 +123,7 @@ def test_post_while_database_down(proxied_client: FlaskClient, proxy: TcpProxy, 
 
     assert response.status_code == 503
     assert response.json["type"] == "/problems/database-unavailable"
+    assert "nothing was stored" in response.json["detail"]
     assert stored.counts() == (0, 0)
 
 

@@ -13,14 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import new_app, postgres_url
 from flask import Flask
-from sqlalchemy import Engine, event
+from flask.cli import cli
+from sqlalchemy import Engine, event, inspect
 
 from app import db
 
 PROBLEM = "application/problem+json"
 MIGRATE_COMMAND = "flask --app app db upgrade"
+LAMBDA_MIGRATE_EVENT = '{"command": "migrate"}'
+REPOSITORY = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -70,6 +74,8 @@ def test_post_unmigrated_skips_tiktok(
     assert response.content_type == PROBLEM
     assert response.json["type"] == "/problems/database-not-migrated"
     assert MIGRATE_COMMAND in response.json["detail"]
+    assert LAMBDA_MIGRATE_EVENT in response.json["detail"]
+    assert "nothing was stored" in response.json["detail"]
     assert tiktok_client.launch_count == 0
 
 
@@ -80,6 +86,8 @@ def test_get_unmigrated(make_unmigrated_app: Callable[..., Flask], tiktok_client
 
     assert response.status_code == 503
     assert response.json["type"] == "/problems/database-not-migrated"
+    assert MIGRATE_COMMAND in response.json["detail"]
+    assert "stored" not in response.json["detail"]
 
 
 def test_start_up_warns_unmigrated(
@@ -140,3 +148,56 @@ def test_revision_read_once(app: Flask) -> None:
 
     assert statements
     assert not [statement for statement in statements if "alembic_version" in statement]
+
+
+def run_flask(
+    arguments: list[str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """Run the `flask` command in this process on `database_url`; return exit code and output."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+    # The flask group sets FLASK_RUN_FROM_CLI; monkeypatch restores it after the test.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    monkeypatch.chdir(REPOSITORY)
+
+    result = CliRunner().invoke(cli, ["--app", "app", *arguments])
+    return result.exit_code, result.output
+
+
+def app_db_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the messages of the WARNING and higher records of the app.db logger."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "app.db" and record.levelno >= logging.WARNING
+    ]
+
+
+def test_cli_upgrade_no_start_up_warning(
+    unmigrated_sqlite: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="app.db")
+
+    exit_code, output = run_flask(["db", "upgrade"], unmigrated_sqlite, monkeypatch)
+
+    engine = db.create_db_engine(unmigrated_sqlite)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert exit_code == 0, output
+    assert "tiktok_users" in tables
+    assert app_db_warnings(caplog) == []
+    assert MIGRATE_COMMAND in caplog.text
+
+
+def test_cli_builtin_keeps_start_up_warning(
+    unmigrated_sqlite: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `flask routes` loads the app in its own click context, as `flask run` does.
+    caplog.set_level(logging.DEBUG, logger="app.db")
+
+    exit_code, output = run_flask(["routes"], unmigrated_sqlite, monkeypatch)
+
+    warnings = app_db_warnings(caplog)
+    assert exit_code == 0, output
+    assert any(MIGRATE_COMMAND in message for message in warnings)
+    assert any(LAMBDA_MIGRATE_EVENT in message for message in warnings)
