@@ -212,3 +212,14 @@ def test_get_id_beyond_int64(client: FlaskClient) -> None:
 
     assert response.status_code == 404
     assert response.json["type"] == "/problems/not-found"
+
+
+def test_encoded_slash_decoded(client: FlaskClient) -> None:
+    # The server decodes %2F before routing, so this is the snapshots path.
+    collect(client, "zg.520")
+
+    response = client.get("/tiktok_users/zg.520%2Fsnapshots")
+
+    assert response.status_code == 200
+    assert response.json["user_id"] == ZG_ID
+    assert len(response.json["snapshots"]) == 1
