@@ -58,7 +58,7 @@ class Collection:
     commit). Concurrent collections of one account therefore take turns, and each
     counts the snapshots of those committed before it plus its own. On Postgres under
     READ COMMITTED, n concurrent collections of a new account get the counts 1 to n,
-    each once. SQLite runs one write transaction at a time, so the same holds there.
+    each once. SQLite runs one write transaction at a time, so this is true there too.
     """
 
     user: TikTokUser

@@ -120,19 +120,19 @@ def parse_database_url(value: str) -> str:
     if not separator:
         raise ConfigError("DATABASE_URL", None, DATABASE_URL_FORMS, "it is not a URL")
 
-    shown = mask_password(url)
+    masked_url = mask_password(url)
     backend = scheme.partition("+")[0].lower()
     if backend == "postgres":
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             "SQLAlchemy does not accept the scheme postgres://; write postgresql+pg8000://",
         )
     if backend not in DATABASE_SCHEMES:
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             f"the app cannot store to {scheme}:// databases",
         )
@@ -140,7 +140,7 @@ def parse_database_url(value: str) -> str:
     if backend == "postgresql" and rest.count("@") > 1:
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             "the user name or password contains '@', so part of the password would be "
             "read as the host. Percent-encode them ('@' is %40), for example with "
@@ -152,7 +152,7 @@ def parse_database_url(value: str) -> str:
     except (ArgumentError, ValueError):
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             "SQLAlchemy cannot parse it; check that the port is a number",
         ) from None
@@ -162,7 +162,7 @@ def parse_database_url(value: str) -> str:
     except NoSuchModuleError:
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             f"SQLAlchemy has no driver {scheme.partition('+')[2]!r} for {backend}; "
             f"write {DATABASE_SCHEMES[backend]}",
@@ -173,7 +173,7 @@ def parse_database_url(value: str) -> str:
     except ImportError:
         raise ConfigError(
             "DATABASE_URL",
-            shown,
+            masked_url,
             DATABASE_URL_FORMS,
             f"{scheme}:// uses the driver {dialect.driver}, which is not installed; "
             f"write {DATABASE_SCHEMES[backend]}",

@@ -38,7 +38,7 @@ spec = SpecTree(
     # Serve only the JSON document, without the viewer pages that need unpkg.com.
     page_templates={},
     # spectree adds a 422 response to every view for its own validation errors. The
-    # views answer 422 with a problem instead, so that is the model it adds.
+    # views return 422 with a problem instead, so that is the model it adds.
     validation_error_model=ProblemDetails,
 )
 

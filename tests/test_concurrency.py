@@ -73,8 +73,8 @@ def test_concurrent_posts_one_row(server_url: str, stored) -> None:
 
 
 def test_concurrent_posts_snapshot_counts(server_url: str) -> None:
-    # Each POST counts the snapshots while it holds the user row's lock, so the 20
-    # answers carry the numbers 1 to 20, each once.
+    # Each POST counts the snapshots while it has the user row locked, so the 20
+    # responses contain the numbers 1 to 20, each once.
     barrier = threading.Barrier(CONCURRENT_REQUESTS)
     counts: list[object] = []
     lock = threading.Lock()
