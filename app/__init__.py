@@ -25,11 +25,11 @@ def create_app(
     With no DATABASE_URL the app uses a SQLite file in its instance folder (Flask's
     default, or `instance_path`) and applies the migrations at start-up. Any other
     database is migrated with `flask --app app db upgrade`; until then a warning is
-    logged and /tiktok_users answers 503. Raises ConfigError for an invalid setting.
+    logged and /tiktok_users responds with 503. Raises ConfigError for an invalid setting.
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     # Werkzeug redirects a path with "//" to the merged path with an HTML page (308).
-    # Without merging, such a path matches no route and answers a 404 problem.
+    # Without merging, such a path matches no route and gets a 404 problem.
     app.url_map.merge_slashes = False
     # Nicknames and bios are often not ASCII: send them as UTF-8, not as \u escapes.
     # Keys keep the schemas' order, so "id" and "type" come first.

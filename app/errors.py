@@ -43,7 +43,7 @@ DEFAULT_RETRY_AFTER = 60
 # value cannot inflate the response or the log.
 MAX_ECHO_LENGTH = 64
 
-# Longest request path repeated as `instance`. The longest path the API serves, a
+# Maximum length of the request path repeated as `instance`. The longest path the API serves, a
 # snapshots path with a 30-character username, has 54 characters plus any stage prefix.
 MAX_INSTANCE_LENGTH = 256
 
@@ -224,7 +224,7 @@ def tiktok_problem(error: TikTokError) -> Problem:
         return Problem(504, "tiktok-timeout", "TikTok timed out", message + fix, username=username)
 
     if isinstance(error, BrowserNotFound):
-        # The client's message says how to install Chromium or set TIKTOK_BROWSER_PATH.
+        # The client's message explains how to install Chromium or set TIKTOK_BROWSER_PATH.
         return Problem(
             503, "browser-not-found", "No browser to reach TikTok", message, username=username
         )
@@ -255,12 +255,12 @@ def tiktok_problem(error: TikTokError) -> Problem:
 
 
 def mentions_retry(message: str) -> bool:
-    """Return whether a client's message already tells the caller to retry."""
+    """Return whether a client's message already asks the caller to retry."""
     return "retry" in message.lower()
 
 
 def with_retry(message: str, retry_after: int) -> str:
-    """Append "Retry after N seconds." to `message` unless it already tells when to retry."""
+    """Append "Retry after N seconds." to `message` unless it already gives a retry time."""
     if mentions_retry(message):
         return message
     return f"{message} Retry after {plural(retry_after, 'second')}."

@@ -46,7 +46,7 @@ EXAMPLE_BODY = '{"tiktok_username": "zg.520"}'
 
 @bp.before_request
 def require_migrated_database() -> None:
-    """Answer 503 database-not-migrated before any work when the schema is not current."""
+    """Respond with 503 database-not-migrated before any work when the schema is not current."""
     if not is_schema_current():
         raise database_not_migrated_problem()
 

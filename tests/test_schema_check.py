@@ -1,4 +1,4 @@
-"""An unmigrated database answers 503 database-not-migrated, before anything reaches TikTok.
+"""An unmigrated database gets 503 database-not-migrated, before anything reaches TikTok.
 
 The app reads the Alembic revision at start-up and, while it is not current, at each
 request; once current, it is not read again. A table that disappears later is reported

@@ -243,9 +243,9 @@ class BrowserSession:
         """Call TikTok's user-detail API through TikTokApi and return what it got.
 
         TikTokApi 7.3.3 raises KeyError or TypeError on bodies it cannot read, after
-        storing the body in `as_dict` when it parsed one (not for empty or non-JSON
-        bodies, which it reports with EmptyResponseException or, after three tries over
-        about 6 s, a TypeError from constructing InvalidJSONException wrongly).
+        storing a parsed body in `as_dict`. An empty body raises EmptyResponseException.
+        A non-JSON body raises a TypeError after three tries over about 6 s, because
+        TikTokApi constructs InvalidJSONException without its required arguments.
         """
         if self.crashed or self._user_type is None:
             raise SessionDied("Chromium is not running")
@@ -315,7 +315,7 @@ class BrowserSession:
             logger.debug("Closing a profile page failed: %s", error.message)
 
     async def close(self) -> None:
-        """Close the pages, the browser context, Chromium and Playwright; never raises."""
+        """Close the pages, the browser context, Chromium and Playwright, logging their errors."""
         self.closing = True
         if self.router is not None:
             self.router.cancel_delays()

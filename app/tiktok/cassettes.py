@@ -32,7 +32,7 @@ logging.getLogger("vcr.cassette").setLevel(logging.WARNING)
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
 # TikTokApi adds a random device_id, screen size, history_len, msToken and X-Bogus to
-# every URL, so only these parameters identify what a request asks for.
+# every URL, so only these parameters identify the requested object.
 IDENTIFYING_PARAMETERS = ("uniqueId", "secUid", "cursor")
 
 # Query parameters and headers dropped from recorded requests: session tokens and
@@ -47,7 +47,7 @@ DROPPED_RESPONSE_HEADERS = frozenset(
 )
 
 # A response header that only cassettes carry: the replay waits this many seconds
-# before it answers, which is how a cassette makes TikTok slow. It is never sent on.
+# before it responds, which is how a cassette makes TikTok slow. It is never sent on.
 DELAY_HEADER = "X-Replay-Delay-Seconds"
 
 API_PATH_PREFIX = "/api/"
@@ -93,7 +93,7 @@ def username_of(url: str) -> str | None:
 
 @dataclass(frozen=True)
 class RecordedResponse:
-    """One recorded answer, ready to be sent back through `Route.fulfill`."""
+    """One recorded response, ready to be sent back through `Route.fulfill`."""
 
     status: int
     headers: dict[str, str]

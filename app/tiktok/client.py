@@ -228,7 +228,7 @@ class TikTokClient:
         except PayloadBlocked as error:
             api_reason = error.reason if detail.body is not None else detail.library_error
 
-        # The user-detail API answers empty when TikTok wants signatures that TikTokApi
+        # The user-detail API returns an empty body when TikTok wants signatures that TikTokApi
         # does not send (X-Gnarly); the profile page embeds the same user object.
         logger.info(
             "User detail of %s unusable (%s); reading the profile page", username, api_reason

@@ -38,7 +38,7 @@ class TikTokUnavailable(TikTokBlocked):
 
 
 class TikTokTimeout(TikTokError):
-    """TikTok did not answer within the service's deadline."""
+    """TikTok did not respond within the service's deadline."""
 
     def __init__(self, username: str, message: str, deadline: float) -> None:
         super().__init__(username, message)
@@ -50,7 +50,7 @@ class BrowserNotFound(TikTokError):
 
 
 class RecordingNotFound(TikTokError):
-    """Replay mode is on and no cassette holds a recording for this request."""
+    """Replay mode is on and no cassette contains a recording for this request."""
 
     def __init__(self, username: str, message: str, cassette: str) -> None:
         super().__init__(username, message)

@@ -1,8 +1,8 @@
 """Record TikTok's responses seen by a browser context into vcrpy cassettes.
 
 The recorder listens to the context's responses rather than routing the requests, so
-the requests go wherever they would go without it: to live TikTok, or to a replay
-router installed on the same context (how the tests check it offline). It keeps the
+the requests go wherever they would go without it. That is live TikTok, or a replay
+router installed on the same context, which is how the tests check it offline. It keeps the
 API requests that name a user (`uniqueId`) and the profile pages, and writes them to
 `<directory>/<username>.yaml` without msToken, signatures or cookies.
 """

@@ -1,7 +1,7 @@
-"""Answer a browser context's requests from cassettes so TikTokApi runs offline.
+"""Respond to a browser context's requests from cassettes so TikTokApi runs offline.
 
 Installed with `BrowserContext.route` before any page opens:
-- TikTok API requests and profile pages get their recorded answer;
+- TikTok API requests and profile pages get their recorded response;
 - other TikTok pages get `SIGNING_PAGE`, a stand-in for TikTok's web app;
 - every other host is aborted, so nothing reaches the network.
 """
@@ -20,15 +20,16 @@ from app.tiktok.cassettes import CassetteLibrary, is_api_path, profile_username,
 
 logger = logging.getLogger(__name__)
 
-# Header set on the answer to an API request that has no recording.
+# Header set on the response to an API request that has no recording.
 MISSING_RECORDING_HEADER = "X-Replay-Recording-Not-Found"
 
 # The page served for https://www.tiktok.com/ and TikTok's other app pages. TikTokApi
-# 7.3.3 needs two things from it: `window.byted_acrawler.frontierSign(url)`, which it
-# polls for before every request and calls to sign the URL (its value goes into the
-# X-Bogus parameter, which replay ignores); and a request made after the page has
-# loaded, whose headers it copies into the session and sends with every API call (with
-# none, every later fetch fails and TikTokApi marks the session dead). The hook is
+# 7.3.3 needs two things from it. The first is `window.byted_acrawler.frontierSign(url)`,
+# which it polls for before every request and calls to sign the URL; the value goes into
+# the X-Bogus parameter, which replay ignores. The second is a request made after the
+# page has loaded, whose headers TikTokApi copies into the session and sends with every
+# API call. Without one, every later fetch fails and TikTokApi marks the session dead.
+# The hook is
 # defined in <head> so it exists before `load`. The pings go out 100 and 250 ms after
 # `load` and then stop, so Playwright's "networkidle" follows. On a loaded machine both
 # can go out before TikTokApi listens, so the first mouse move sends one more: TikTokApi
@@ -64,7 +65,7 @@ def is_tiktok_host(host: str | None) -> bool:
 
 @dataclass(frozen=True)
 class MissingRecording:
-    """A request that replay could not answer."""
+    """A request that replay had no response for."""
 
     username: str | None
     method: str
@@ -126,7 +127,7 @@ class ReplayRouter:
 
         if recorded.delay > 0:
             logger.info(
-                "Delaying the recorded answer to %s %s (username %s) by %s s",
+                "Delaying the recorded response to %s %s (username %s) by %s s",
                 request.method,
                 urlsplit(request.url).path,
                 username_of(request.url),
@@ -147,7 +148,7 @@ class ReplayRouter:
             )
         except PlaywrightError as error:
             # The page or browser closed while the answer waited (a fetch past its deadline).
-            logger.debug("Could not answer %s: %s", urlsplit(request.url).path, error.message)
+            logger.debug("No response for %s: %s", urlsplit(request.url).path, error.message)
 
     async def _answer_missing(self, route: Route, request: Request) -> None:
         username = username_of(request.url)

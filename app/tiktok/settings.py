@@ -151,7 +151,7 @@ def _record_directory(environ: Mapping[str, str], name: str) -> Path | None:
 def _check_record_apart(settings: TikTokSettings) -> None:
     """Reject recording into the cassettes being replayed.
 
-    The replay answers without the X-Replay-Delay-Seconds header, so the recorder would
+    The replay responds without the X-Replay-Delay-Seconds header, so the recorder would
     replace each replayed cassette with a copy that lost its delay.
     """
     if settings.record_to is None or settings.cassettes is None:

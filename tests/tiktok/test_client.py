@@ -359,7 +359,7 @@ def test_cassette_file_location(make_client):
 
 
 def test_start_page_without_requests(make_client, monkeypatch, caplog):
-    # The signing hook without any request after load: what TikTokApi sees when the
+    # The signing hook without any request after load: what TikTokApi gets when the
     # start page's requests went out before it listened.
     silent_page = replay.SIGNING_PAGE.replace('window.addEventListener("mousemove"', "//")
     silent_page = silent_page.replace("setTimeout(ping", "void (ping")

@@ -20,7 +20,7 @@ from app.tiktok.parser import (
 
 
 def profile_page_html(scope: dict) -> str:
-    """Return a profile page whose rehydration script holds `scope` as TikTok embeds it."""
+    """Return a profile page whose rehydration script contains `scope` as TikTok embeds it."""
     data = json.dumps({"__DEFAULT_SCOPE__": scope}).replace("</", "<\\/")
     return (
         '<!DOCTYPE html><html><head><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" '

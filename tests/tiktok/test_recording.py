@@ -1,7 +1,7 @@
 """Recording and replay at Playwright's routing layer, offline.
 
 The recorder listens to the browser context's responses, so a replay router on the same
-context stands in for live TikTok: what the recorder writes must load with vcrpy, carry
+context plays the part of live TikTok: what the recorder writes must load with vcrpy, carry
 no msToken, and replay to the same profile.
 """
 
